@@ -1,0 +1,148 @@
+import { basename } from 'node:path';
+import { readCapture, type ReadOptions } from '../source/open.js';
+import { LINKTYPE, type Frame } from '../source/frame.js';
+import { decodePacket, type Packet } from '../decode/packet.js';
+import { FlowTable } from '../flow/table.js';
+import type { Flow } from '../flow/flow.js';
+import { runRules } from '../findings/engine.js';
+import type { Finding } from '../findings/types.js';
+import { AnalysisContext, type AnalyzeOptions, type FactSet } from './context.js';
+import type { Analyzer, AnalyzerFactory } from './analyzer.js';
+import { HostTable } from './hosts.js';
+import { ANALYZERS } from './registry.js';
+
+/** Where flows go as they end (the SQLite writer); facts and findings are returned at the end. */
+export interface FlowSink {
+  flow(flow: Flow): void;
+}
+
+export interface AnalysisResult {
+  facts: FactSet;
+  findings: Finding[];
+}
+
+export interface PipelineOptions {
+  progress?: ReadOptions['progress'];
+  flowSink?: FlowSink;
+  analyzers?: AnalyzerFactory[];
+  /** Display name (defaults to the file's base name; '-' becomes 'stdin'). */
+  name?: string;
+}
+
+/**
+ * One capture through the whole pipeline: source → decode → layer-2 analyzers and flow table →
+ * reassembly → application analyzers → facts → rules. Streaming: nothing per packet is kept.
+ */
+export async function analyzeCapture(path: string, options: AnalyzeOptions, p: PipelineOptions = {}): Promise<AnalysisResult> {
+  const ctx = new AnalysisContext(options, path, p.name ?? (path === '-' ? 'stdin' : basename(path)));
+  const run = new Run(ctx, (p.analyzers ?? ANALYZERS).map((make) => make(ctx)), p.flowSink);
+  const read = await readCapture(path, {
+    frame: (f) => run.frame(f),
+    warning: (w) => ctx.warn(w.offset, w.message),
+    secrets: (type, data) => run.secrets(type, data),
+  }, { progress: p.progress });
+  run.finish();
+  const cap = ctx.facts.capture;
+  cap.sha256 = read.sha256;
+  cap.format = read.format;
+  cap.compressed = read.compressed;
+  cap.linkTypes = read.linkTypes;
+  cap.damaged = read.damaged;
+  if (ctx.suppressedWarnings > 0) ctx.warn(-1, `${ctx.suppressedWarnings} further warnings suppressed`);
+  const findings = runRules(ctx.facts, options);
+  return { facts: ctx.facts, findings };
+}
+
+class Run {
+  private flows: FlowTable;
+  private hosts = new HostTable();
+  private frameAnalyzers: Analyzer[];
+
+  constructor(private ctx: AnalysisContext, private analyzers: Analyzer[], private flowSink?: FlowSink) {
+    this.frameAnalyzers = analyzers.filter((a) => a.frame);
+    const stats = ctx.facts.stats;
+    this.flows = new FlowTable({
+      flowStart: (flow, pkt) => { for (const a of analyzers) a.flowStart?.(flow, pkt, this.flows); },
+      firstPayload: (flow, dir, payload, pkt) => { for (const a of analyzers) a.firstPayload?.(flow, dir, payload, pkt, this.flows); },
+      flowEnd: (flow) => {
+        for (const a of analyzers) a.flowEnd?.(flow);
+        stats.flows++;
+        this.hosts.flowEnded(flow);
+        this.flowSink?.flow(flow);
+      },
+      capHit: (flow, dir, frameNo) => {
+        stats.reassemblyCapHits++;
+        ctx.warn(-1, `reassembly buffer of flow ${flow.index} (${dir === 0 ? flow.srcIp : flow.dstIp} → ${dir === 0 ? flow.dstIp : flow.srcIp}) hit its cap of ${ctx.options.maxPendingPerDirection} bytes; bytes missing there are recorded as a gap`, frameNo);
+      },
+    }, { maxPendingPerDirection: ctx.options.maxPendingPerDirection });
+  }
+
+  frame(f: Frame): void {
+    const s = this.ctx.facts.stats;
+    const cap = this.ctx.facts.capture;
+    s.frames++;
+    s.bytes += f.origLen;
+    cap.frames = f.no;
+    cap.bytes += f.origLen;
+    if (!f.noTimestamp) {
+      if (cap.firstTs === null || f.ts < cap.firstTs) cap.firstTs = f.ts;
+      if (cap.lastTs === null || f.ts > cap.lastTs) cap.lastTs = f.ts;
+    }
+    const pkt = decodePacket(f);
+    this.count(pkt);
+    for (const a of this.frameAnalyzers) a.frame!(pkt);
+    this.flows.packet(pkt);
+  }
+
+  private count(pkt: Packet): void {
+    const s = this.ctx.facts.stats;
+    const lt = pkt.frame.linkType;
+    if (lt === LINKTYPE.PCAPNG_CUSTOM_BLOCK) { s.customBlocks++; return; }
+    s.linkTypes[lt] = (s.linkTypes[lt] ?? 0) + 1;
+    if (pkt.link === null && pkt.malformed === null) {
+      if (s.unknownLinkTypes[lt] === undefined) this.ctx.warn(pkt.frame.offset, `link type ${lt} is not decoded (frame ${pkt.frame.no} and others of that type are counted only)`, pkt.frame.no);
+      s.unknownLinkTypes[lt] = (s.unknownLinkTypes[lt] ?? 0) + 1;
+      return;
+    }
+    if (pkt.malformed) {
+      const m = pkt.malformed;
+      if ((s.malformed[m.layer] ?? 0) === 0) this.ctx.warn(pkt.frame.offset, `frame ${pkt.frame.no}: malformed ${m.layer} at frame byte ${m.offset}: ${m.reason}`, pkt.frame.no);
+      s.malformed[m.layer] = (s.malformed[m.layer] ?? 0) + 1;
+      if (pkt.frame.caplen < pkt.frame.origLen) s.truncatedHeaders++;
+    }
+    if (pkt.link) {
+      const et = pkt.link.etherType;
+      s.etherTypes[et] = (s.etherTypes[et] ?? 0) + 1;
+    }
+    const net = pkt.net;
+    if (net) {
+      if (net.kind === 'ipv4') s.ipv4++;
+      else if (net.kind === 'ipv6') s.ipv6++;
+      else s.arp++;
+    }
+    const t = pkt.transport;
+    if (t) {
+      if (t.kind === 'tcp') s.tcp++;
+      else if (t.kind === 'udp') s.udp++;
+      else if (t.kind === 'icmp') s.icmp++;
+      else s.igmp++;
+    } else if (net && net.kind !== 'arp' && !pkt.malformed) {
+      s.otherIp++;
+    }
+    if (pkt.fragment) s.fragments++;
+  }
+
+  secrets(type: number, data: Buffer): void {
+    for (const a of this.analyzers) a.secrets?.(type, data);
+  }
+
+  finish(): void {
+    this.flows.finish();
+    for (const a of this.analyzers) a.finish?.();
+    const s = this.ctx.facts.stats;
+    s.peakConcurrentFlows = this.flows.peakFlows;
+    this.ctx.facts.hosts = this.hosts.hostFacts();
+    this.ctx.facts.protocols = this.hosts.protocolCounts();
+    if (s.fragments > 0) this.ctx.warn(-1, `${s.fragments} frames were IP fragments: flagged, their payloads are not reassembled`);
+  }
+}

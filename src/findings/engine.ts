@@ -1,0 +1,24 @@
+import type { FactSet } from '../analysis/context.js';
+import type { Finding, Rule, RuleOptions } from './types.js';
+import { RULES } from './registry.js';
+
+/** Runs every rule over a capture's facts; findings come out ordered by first evidence frame. */
+export function runRules(facts: FactSet, opts: RuleOptions, rules: Rule[] = RULES): Finding[] {
+  const out: Finding[] = [];
+  for (const rule of rules) {
+    for (const d of rule.evaluate(facts, opts)) {
+      out.push({
+        code: rule.code,
+        severity: rule.severity,
+        title: d.title ?? rule.title,
+        explanation: d.explanation ?? rule.explanation,
+        mitigation: d.mitigation ?? rule.mitigation,
+        frames: [...new Set(d.frames)].sort((a, b) => a - b),
+        firstTs: d.firstTs,
+        subject: d.subject,
+        details: d.details,
+      });
+    }
+  }
+  return out.sort((a, b) => (a.frames[0] ?? Infinity) - (b.frames[0] ?? Infinity) || a.code.localeCompare(b.code));
+}

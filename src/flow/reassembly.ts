@@ -1,0 +1,129 @@
+/**
+ * In-order byte stream of one TCP direction (RFC 9293 sequence space, modulo 2^32).
+ *
+ * Retransmissions and overlaps are trimmed, reordered segments wait in a bounded buffer, and a
+ * hole that never fills is recorded as a gap (the consumer is told how many bytes are missing)
+ * rather than papered over. The out-of-order buffer is capped; hitting the cap forces the gap.
+ */
+export interface StreamSink {
+  /** Bytes in order. `offset` counts bytes of this direction's stream, gaps included. */
+  data(bytes: Buffer, offset: number, frameNo: number, ts: number): void;
+  /** `length` bytes at `offset` were never captured. */
+  gap(offset: number, length: number, frameNo: number): void;
+}
+
+interface Pending { seq: number; data: Buffer; frameNo: number; ts: number }
+
+/** Signed distance a - b in sequence space. */
+export function seqDiff(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
+export class DirectionStream {
+  /** Next sequence number expected; -1 until the stream's start is known. */
+  nextSeq = -1;
+  /** Bytes delivered or skipped as gaps so far. */
+  offset = 0;
+  gapBytes = 0;
+  retransmittedBytes = 0;
+  private pending: Pending[] = [];
+  private pendingBytes = 0;
+  capHit = false;
+  closed = false;
+
+  constructor(private sink: StreamSink, private maxPending: number) {}
+
+  /** The SYN fixes the initial sequence number: data starts at isn+1. */
+  syn(isn: number): void {
+    if (this.nextSeq === -1) this.nextSeq = (isn + 1) >>> 0;
+  }
+
+  /**
+   * `declaredLength` is the segment's length per its IP header: when the snaplen cut the
+   * segment, the uncaptured tail becomes a gap instead of vanishing.
+   */
+  segment(seq: number, payload: Buffer, frameNo: number, ts: number, declaredLength = payload.length): void {
+    if (declaredLength > payload.length) {
+      this.segment(seq, payload, frameNo, ts);
+      this.missing((seq + payload.length) >>> 0, declaredLength - payload.length, frameNo);
+      return;
+    }
+    if (payload.length === 0 || this.closed) return;
+    if (this.nextSeq === -1) this.nextSeq = seq; // joined mid-stream: start at the first byte seen
+    const d = seqDiff(seq, this.nextSeq);
+    if (d <= 0) {
+      const overlap = -d;
+      if (overlap >= payload.length) { this.retransmittedBytes += payload.length; return; }
+      this.retransmittedBytes += overlap;
+      this.deliver(payload.subarray(overlap), frameNo, ts);
+      this.drain();
+      return;
+    }
+    // Ahead of what we expect: keep a copy (the frame buffer is reused by the reader).
+    this.insertPending({ seq, data: Buffer.from(payload), frameNo, ts });
+    if (this.pendingBytes > this.maxPending) {
+      this.capHit = true;
+      this.skipToPending(frameNo);
+    }
+  }
+
+  /** Bytes known to exist but not captured (snaplen): a gap if they are next, else ignored. */
+  private missing(seq: number, length: number, frameNo: number): void {
+    if (this.nextSeq === -1) this.nextSeq = seq;
+    if (seqDiff(seq, this.nextSeq) !== 0) return;
+    this.sink.gap(this.offset, length, frameNo);
+    this.offset += length;
+    this.gapBytes += length;
+    this.nextSeq = (this.nextSeq + length) >>> 0;
+    this.drain();
+  }
+
+  /** End of stream (FIN/RST/capture end): whatever still waits goes out behind gaps. */
+  flush(frameNo: number): void {
+    while (this.pending.length > 0) this.skipToPending(frameNo);
+  }
+
+  private deliver(bytes: Buffer, frameNo: number, ts: number): void {
+    this.sink.data(bytes, this.offset, frameNo, ts);
+    this.offset += bytes.length;
+    this.nextSeq = (this.nextSeq + bytes.length) >>> 0;
+  }
+
+  private drain(): void {
+    while (this.pending.length > 0) {
+      const p = this.pending[0];
+      const d = seqDiff(p.seq, this.nextSeq);
+      if (d > 0) return;
+      this.pending.shift();
+      this.pendingBytes -= p.data.length;
+      const overlap = -d;
+      if (overlap >= p.data.length) { this.retransmittedBytes += p.data.length; continue; }
+      this.retransmittedBytes += overlap;
+      this.deliver(p.data.subarray(overlap), p.frameNo, p.ts);
+    }
+  }
+
+  private skipToPending(frameNo: number): void {
+    const first = this.pending[0];
+    const missing = seqDiff(first.seq, this.nextSeq);
+    if (missing > 0) {
+      this.sink.gap(this.offset, missing, frameNo);
+      this.offset += missing;
+      this.gapBytes += missing;
+      this.nextSeq = first.seq >>> 0;
+    }
+    this.drain();
+  }
+
+  private insertPending(p: Pending): void {
+    const list = this.pending;
+    let i = list.length;
+    while (i > 0 && seqDiff(list[i - 1].seq, p.seq) > 0) i--;
+    if (i > 0 && list[i - 1].seq === p.seq && list[i - 1].data.length >= p.data.length) {
+      this.retransmittedBytes += p.data.length; // duplicate of a segment already waiting
+      return;
+    }
+    list.splice(i, 0, p);
+    this.pendingBytes += p.data.length;
+  }
+}

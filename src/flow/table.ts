@@ -1,0 +1,231 @@
+import type { Packet } from '../decode/packet.js';
+import { IPPROTO } from '../decode/packet.js';
+import { TCP_FLAG, type TcpHeader } from '../decode/tcp.js';
+import type { IcmpMessage } from '../decode/icmp.js';
+import { communityId } from './community-id.js';
+import { DirectionStream, type StreamSink } from './reassembly.js';
+import type { Dir, Flow, StreamConsumer } from './flow.js';
+
+export interface FlowHooks {
+  /** A new flow: analyzers may attach stream consumers (e.g. FTP on port 21). */
+  flowStart(flow: Flow, pkt: Packet): void;
+  /** The first payload of one direction: protocol detectors may attach consumers. */
+  firstPayload(flow: Flow, dir: Dir, payload: Buffer, pkt: Packet): void;
+  flowEnd(flow: Flow): void;
+  /** A reassembly buffer hit its cap: a gap was forced. */
+  capHit(flow: Flow, dir: Dir, frameNo: number): void;
+}
+
+export interface FlowTableOptions {
+  /** Out-of-order bytes kept per direction before a gap is forced. */
+  maxPendingPerDirection: number;
+  /** Capture-time seconds after which an idle flow is ended and handed to the sinks. */
+  idleTimeout: number;
+  /** Same, for TCP flows already closed by FIN/RST. */
+  closedTimeout: number;
+}
+
+const DEFAULTS: FlowTableOptions = { maxPendingPerDirection: 1 << 20, idleTimeout: 600, closedTimeout: 60 };
+const SWEEP_EVERY = 1 << 15;
+
+/**
+ * Bidirectional 5-tuple flows. Flows leave the table when they go idle (capture time) or at the
+ * end, so memory follows the number of concurrent flows, not the size of the file.
+ */
+export class FlowTable {
+  private flows = new Map<string, Flow>();
+  private nextIndex = 0;
+  private sinceSweep = 0;
+  private opts: FlowTableOptions;
+  /** Most flows held at once. */
+  peakFlows = 0;
+
+  constructor(private hooks: FlowHooks, opts: Partial<FlowTableOptions> = {}) {
+    this.opts = { ...DEFAULTS, ...opts };
+  }
+
+  get size(): number { return this.flows.size; }
+
+  packet(pkt: Packet): void {
+    const net = pkt.net;
+    if (net === null || net.kind === 'arp') return;
+    const t = pkt.transport;
+    let sport = 0, dport = 0, proto = net.protocol;
+    if (t !== null) {
+      if (t.kind === 'tcp' || t.kind === 'udp') { sport = t.srcPort; dport = t.dstPort; }
+      else if (t.kind === 'icmp' && t.isError && t.quoted) this.icmpError(pkt, t);
+    } else if (proto === IPPROTO.TCP || proto === IPPROTO.UDP) {
+      // A non-first fragment or a header cut short carries no ports: counted, not a flow.
+      return;
+    }
+    const src = net.src, dst = net.dst;
+    const key = flowKey(proto, src, sport, dst, dport);
+    let flow = this.flows.get(key);
+    const ts = pkt.frame.ts;
+    if (t !== null && t.kind === 'tcp' && flow !== undefined && flow.tcp !== null && isNewConnection(flow, t, src, sport)) {
+      this.end(flow);
+      flow = undefined;
+    }
+    if (flow === undefined) {
+      flow = this.create(key, proto, src, sport, dst, dport, pkt);
+    }
+    const dir: Dir = src === flow.srcIp && sport === flow.srcPort ? 0 : 1;
+    flow.lastTs = ts;
+    flow.lastFrame = pkt.frame.no;
+    flow.packets[dir]++;
+    flow.bytes[dir] += pkt.frame.origLen;
+    if (t !== null && t.kind === 'tcp') this.tcp(flow, dir, t, pkt);
+    else if (t !== null && t.kind === 'udp') flow.payloadBytes[dir] += t.payloadLength;
+    if (++this.sinceSweep >= SWEEP_EVERY) this.sweep(ts);
+  }
+
+  private create(key: string, proto: number, src: string, sport: number, dst: string, dport: number, pkt: Packet): Flow {
+    const t = pkt.transport;
+    // A SYN-ACK first means the SYN was missed: the destination is the initiator.
+    const reversed = t !== null && t.kind === 'tcp' && (t.flags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === (TCP_FLAG.SYN | TCP_FLAG.ACK);
+    const [aIp, aPort, bIp, bPort] = reversed ? [dst, dport, src, sport] : [src, sport, dst, dport];
+    let cidA = aPort, cidB = bPort;
+    if (t !== null && t.kind === 'icmp') { cidA = t.type; cidB = t.code; }
+    const flow: Flow = {
+      index: this.nextIndex++, key, protocol: proto,
+      srcIp: aIp, srcPort: aPort, dstIp: bIp, dstPort: bPort,
+      firstTs: pkt.frame.ts, lastTs: pkt.frame.ts, firstFrame: pkt.frame.no, lastFrame: pkt.frame.no,
+      packets: [0, 0], bytes: [0, 0], payloadBytes: [0, 0],
+      tcp: proto === IPPROTO.TCP ? {
+        synSeen: false, synFrame: 0, synRetransmissions: 0, synAckSeen: false, synAckFrame: 0,
+        rstFrom: -1, rstFrame: 0, handshakeComplete: false, finFrom: [false, false], isn: [-1, -1], baseSeq: [-1, -1],
+      } : null,
+      icmpErrors: [],
+      communityId: communityId(aIp, bIp, proto, cidA, cidB),
+      app: null, consumers: [], streams: null, sinks: null, detected: [false, false], ended: false,
+    };
+    this.flows.set(key, flow);
+    if (this.flows.size > this.peakFlows) this.peakFlows = this.flows.size;
+    this.hooks.flowStart(flow, pkt);
+    return flow;
+  }
+
+  private tcp(flow: Flow, dir: Dir, t: TcpHeader, pkt: Packet): void {
+    const s = flow.tcp!;
+    const f = t.flags;
+    const frameNo = pkt.frame.no;
+    if (s.baseSeq[dir] === -1) s.baseSeq[dir] = t.seq;
+    if (f & TCP_FLAG.SYN) {
+      if (!(f & TCP_FLAG.ACK)) {
+        if (s.synSeen && s.isn[dir] === t.seq) s.synRetransmissions++;
+        else if (!s.synSeen) { s.synSeen = true; s.synFrame = frameNo; }
+      } else if (!s.synAckSeen) {
+        s.synAckSeen = true;
+        s.synAckFrame = frameNo;
+      }
+      s.isn[dir] = t.seq;
+      flow.streams?.[dir].syn(t.seq);
+    } else if ((f & TCP_FLAG.ACK) && dir === 0 && s.synAckSeen && !s.handshakeComplete) {
+      s.handshakeComplete = true;
+    }
+    if (f & TCP_FLAG.RST && s.rstFrom === -1) { s.rstFrom = dir; s.rstFrame = frameNo; }
+    if (f & TCP_FLAG.FIN) s.finFrom[dir] = true;
+    const len = t.payloadLength;
+    flow.payloadBytes[dir] += t.segmentLength;
+    if (len > 0 || t.segmentLength > 0) {
+      const payload = pkt.frame.data.subarray(t.payloadOffset, t.payloadOffset + len);
+      if (!flow.detected[dir] && len > 0) {
+        flow.detected[dir] = true;
+        this.hooks.firstPayload(flow, dir, payload, pkt);
+      }
+      const streams = flow.streams;
+      if (streams !== null) {
+        streams[dir].segment(t.seq, payload, frameNo, pkt.frame.ts, t.segmentLength);
+        if (streams[dir].capHit) {
+          streams[dir].capHit = false;
+          this.hooks.capHit(flow, dir, frameNo);
+        }
+      }
+    }
+  }
+
+  /** Ties an ICMP error to the flow whose packet it quotes (e.g. port unreachable for a data SYN). */
+  private icmpError(pkt: Packet, icmp: IcmpMessage): void {
+    const q = icmp.quoted!;
+    const quotedFlow = this.flows.get(flowKey(q.protocol, q.src, Math.max(q.srcPort, 0), q.dst, Math.max(q.dstPort, 0)));
+    if (!quotedFlow) return;
+    const net = pkt.net!;
+    quotedFlow.icmpErrors.push({ frame: pkt.frame.no, ts: pkt.frame.ts, reporter: net.kind === 'arp' ? '' : net.src, type: icmp.type, code: icmp.code, version: icmp.version });
+  }
+
+  /** Starts reassembly for a flow and subscribes a consumer to both directions. */
+  attach(flow: Flow, consumer: StreamConsumer): void {
+    flow.consumers.push(consumer);
+    if (flow.streams !== null) return;
+    const sinkFor = (dir: Dir): StreamSink => ({
+      data: (bytes, offset, frameNo, ts) => { for (const c of flow.consumers) c.data(dir, bytes, offset, frameNo, ts); },
+      gap: (offset, length, frameNo) => { for (const c of flow.consumers) c.gap(dir, offset, length, frameNo); },
+    });
+    flow.sinks = [sinkFor(0), sinkFor(1)];
+    flow.streams = [new DirectionStream(flow.sinks[0], this.opts.maxPendingPerDirection), new DirectionStream(flow.sinks[1], this.opts.maxPendingPerDirection)];
+    const s = flow.tcp;
+    if (s) {
+      if (s.isn[0] !== -1) flow.streams[0].syn(s.isn[0]);
+      if (s.isn[1] !== -1) flow.streams[1].syn(s.isn[1]);
+    }
+  }
+
+  /** Stops feeding a consumer; reassembly stops when nobody is left. */
+  detach(flow: Flow, consumer: StreamConsumer): void {
+    flow.consumers = flow.consumers.filter((c) => c !== consumer);
+    if (flow.consumers.length === 0) { flow.streams = null; flow.sinks = null; }
+  }
+
+  /** Flows still open, e.g. for the data-channel matcher's look-ups. */
+  lookup(proto: number, src: string, sport: number, dst: string, dport: number): Flow | undefined {
+    return this.flows.get(flowKey(proto, src, sport, dst, dport));
+  }
+
+  private end(flow: Flow): void {
+    if (flow.ended) return;
+    flow.ended = true;
+    this.flows.delete(flow.key);
+    if (flow.streams) {
+      flow.streams[0].flush(flow.lastFrame);
+      flow.streams[1].flush(flow.lastFrame);
+    }
+    for (const c of flow.consumers) c.end(flow);
+    this.hooks.flowEnd(flow);
+  }
+
+  private sweep(now: number): void {
+    this.sinceSweep = 0;
+    const idle = now - this.opts.idleTimeout * 1e6;
+    const closed = now - this.opts.closedTimeout * 1e6;
+    for (const f of this.flows.values()) {
+      const done = f.tcp !== null && (f.tcp.rstFrom !== -1 || (f.tcp.finFrom[0] && f.tcp.finFrom[1]));
+      if (f.lastTs < idle || (done && f.lastTs < closed)) this.end(f);
+    }
+  }
+
+  /** End of input: every flow is ended, in order of creation. */
+  finish(): void {
+    const all = [...this.flows.values()].sort((a, b) => a.index - b.index);
+    for (const f of all) this.end(f);
+  }
+}
+
+/** Direction-independent key: the lower endpoint first. */
+export function flowKey(proto: number, src: string, sport: number, dst: string, dport: number): string {
+  return src < dst || (src === dst && sport <= dport)
+    ? proto + ' ' + src + ' ' + sport + ' ' + dst + ' ' + dport
+    : proto + ' ' + dst + ' ' + dport + ' ' + src + ' ' + sport;
+}
+
+/**
+ * A SYN on a known 5-tuple starts a new connection when it carries another ISN than the one
+ * that direction began with (port reuse), or when the flow has finished before that side spoke.
+ * Wireshark splits tcp.stream the same way, so flow numbers line up with its streams.
+ */
+function isNewConnection(flow: Flow, t: TcpHeader, src: string, sport: number): boolean {
+  if ((t.flags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) !== TCP_FLAG.SYN) return false;
+  const s = flow.tcp!;
+  const dir = src === flow.srcIp && sport === flow.srcPort ? 0 : 1;
+  if (s.baseSeq[dir] !== -1) return s.baseSeq[dir] !== t.seq;
+  return s.rstFrom !== -1 || (s.finFrom[0] && s.finFrom[1]);
+}

@@ -1,0 +1,186 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import type { CaptureParser, CaptureSink } from './parser.js';
+import { PcapParser, pcapMagic } from './pcap.js';
+import { PcapngParser } from './pcapng.js';
+
+/** The input is not a capture at all: the CLI prints this one line and exits 1. */
+export class NotACaptureError extends Error {}
+
+export type CaptureFormat = 'pcap' | 'pcapng';
+
+/** What the first bytes (after decompression) say the format is. */
+export function sniffFormat(head: Buffer): CaptureFormat | null {
+  if (pcapMagic(head)) return 'pcap';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0x0a0d0d0a) return 'pcapng';
+  return null;
+}
+
+export function isGzip(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+export interface ReadResult {
+  format: CaptureFormat;
+  compressed: boolean;
+  linkTypes: number[];
+  /** Input bytes read (compressed size for gzip). */
+  bytesRead: number;
+  /** sha256 of the file as stored (before decompression). */
+  sha256: string;
+  damaged: boolean;
+}
+
+export interface ReadOptions {
+  /** Called with bytes read so far and the total (null when unknown, e.g. stdin). */
+  progress?: (read: number, total: number | null) => void;
+  chunkSize?: number;
+}
+
+/**
+ * Streams a capture (path or '-' for stdin, gzip or not) through the right parser.
+ * On-disk files are hashed in a worker thread so the hash costs no time on the parsing core.
+ */
+export async function readCapture(path: string, sink: CaptureSink, opts: ReadOptions = {}): Promise<ReadResult> {
+  const fromStdin = path === '-';
+  const total = fromStdin ? null : statSync(path).size;
+  const raw: Readable = fromStdin ? process.stdin : createReadStream(path, { highWaterMark: opts.chunkSize ?? 4 << 20 });
+  const hashInWorker = !fromStdin && (total ?? 0) > 8 << 20;
+  const workerHash = hashInWorker ? hashFileInWorker(path) : null;
+  const inlineHash = hashInWorker ? null : createHash('sha256');
+
+  let bytesRead = 0;
+  let parser: CaptureParser | null = null;
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  let damaged = false;
+  const wrapped: CaptureSink = {
+    frame: (f) => sink.frame(f),
+    warning: (w) => { damaged = true; sink.warning(w); },
+    secrets: (t, d, o) => sink.secrets?.(t, d, o),
+  };
+  const onRaw = (chunk: Buffer): void => {
+    bytesRead += chunk.length;
+    inlineHash?.update(chunk);
+    opts.progress?.(bytesRead, total);
+  };
+  const input = decompressed(raw, onRaw);
+
+  const feed = (chunk: Buffer): void => {
+    if (parser) { parser.push(chunk); return; }
+    pending.push(chunk);
+    pendingLen += chunk.length;
+    if (pendingLen < 4) return;
+    const head = Buffer.concat(pending, pendingLen);
+    pending = [];
+    const format = sniffFormat(head);
+    if (!format) throw new NotACaptureError(describeNonCapture(path, head, input.compressed));
+    parser = format === 'pcap' ? new PcapParser(wrapped) : new PcapngParser(wrapped);
+    parser.push(head);
+  };
+
+  try {
+    for await (const chunk of input.chunks) {
+      feed(chunk);
+      if ((parser as CaptureParser | null)?.stopped) break;
+    }
+  } catch (e) {
+    if (e instanceof NotACaptureError) throw e;
+    // Only zlib throws here (damaged or truncated gzip): analyse what was inflated.
+    if (!parser) throw new NotACaptureError(`${path}: damaged gzip file: ${(e as Error).message}`);
+    wrapped.warning({ offset: bytesRead, message: `gzip stream damaged near compressed byte ${bytesRead}: ${(e as Error).message}; analysed up to there` });
+  } finally {
+    if (!fromStdin) raw.destroy();
+  }
+  if (!parser) {
+    if (bytesRead === 0) throw new NotACaptureError(`${path}: empty file (0 bytes), not a capture`);
+    throw new NotACaptureError(describeNonCapture(path, Buffer.concat(pending, pendingLen), input.compressed));
+  }
+  const p = parser as CaptureParser;
+  p.end();
+  if (p.headerError !== null) throw new NotACaptureError(`${path}: ${p.headerError}: not a capture faultline (or libpcap) can read`);
+  const sha256 = workerHash ? await workerHash : inlineHash!.digest('hex');
+  return { format: p.format, compressed: input.compressed, linkTypes: [...p.linkTypes], bytesRead, sha256, damaged };
+}
+
+interface Decompressed { compressed: boolean; chunks: AsyncGenerator<Buffer> }
+
+/** Raw chunks, or their gunzipped form when the input starts with the gzip magic. */
+function decompressed(raw: Readable, onRaw: (c: Buffer) => void): Decompressed {
+  const state: Decompressed = { compressed: false, chunks: gen() };
+  async function* gen(): AsyncGenerator<Buffer> {
+    const it = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const first = await it.next();
+    if (first.done) return;
+    onRaw(first.value);
+    if (!isGzip(first.value)) {
+      yield first.value;
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        onRaw(r.value);
+        yield r.value;
+      }
+      return;
+    }
+    state.compressed = true;
+    const gz = createGunzip();
+    let feedError: unknown = null;
+    const feeding = (async () => {
+      try {
+        if (!gz.write(first.value)) await once(gz, 'drain');
+        for (let r = await it.next(); !r.done; r = await it.next()) {
+          onRaw(r.value);
+          if (!gz.write(r.value)) await once(gz, 'drain');
+        }
+        gz.end();
+      } catch (e) {
+        feedError = e;
+        gz.destroy(e as Error);
+      }
+    })();
+    try {
+      for await (const out of gz) yield out as Buffer;
+    } finally {
+      gz.destroy();
+      await feeding.catch(() => undefined);
+    }
+    if (feedError) throw feedError;
+  }
+  return state;
+}
+
+const OTHER_COMPRESSION: Array<[string, string, string]> = [
+  ['28b52ffd', 'zstd', 'zstd -d'], ['04224d18', 'lz4', 'lz4 -d'], ['425a68', 'bzip2', 'bunzip2'], ['fd377a585a00', 'xz', 'unxz'],
+];
+
+function describeNonCapture(path: string, head: Buffer, compressed: boolean): string {
+  const magic = head.toString('hex');
+  for (const [prefix, name, cmd] of OTHER_COMPRESSION) {
+    if (magic.startsWith(prefix)) return `${path}: ${name}-compressed; decompress it first (${cmd}), or give faultline a gzip or plain capture`;
+  }
+  const hex = head.subarray(0, 8).toString('hex').replace(/(..)/g, '$1 ').trim();
+  return `${path}: not a pcap or pcapng capture${compressed ? ' (after gunzip)' : ''}: it starts with ${hex || 'nothing'}`;
+}
+
+function hashFileInWorker(path: string): Promise<string> {
+  const src = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { createHash } = require('node:crypto');
+    const { createReadStream } = require('node:fs');
+    const h = createHash('sha256');
+    createReadStream(workerData, { highWaterMark: 4 << 20 })
+      .on('data', (c) => h.update(c))
+      .on('end', () => parentPort.postMessage(h.digest('hex')))
+      .on('error', (e) => parentPort.postMessage({ error: String(e) }));`;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(src, { eval: true, workerData: path });
+    w.once('message', (m: unknown) => {
+      void w.terminate();
+      if (typeof m === 'string') resolve(m); else reject(new Error(String((m as { error: string }).error)));
+    });
+    w.once('error', reject);
+  });
+}

@@ -1,0 +1,112 @@
+import type { Db } from './db.js';
+import type { Finding } from '../findings/types.js';
+
+/** ISO 8601 with microseconds, from epoch microseconds. */
+export function isoTime(micros: number | null): string | null {
+  if (micros === null || micros === undefined) return null;
+  const ms = Math.floor(micros / 1000);
+  const frac = Math.round(micros - ms * 1000);
+  const iso = new Date(ms).toISOString();
+  return iso.slice(0, 23) + String(frac).padStart(3, '0') + 'Z';
+}
+
+export interface CaptureRow {
+  id: number; file: string; name: string; sha256: string; format: string; compressed: number;
+  link_types: string; frames: number; bytes: number; first_ts: number | null; last_ts: number | null;
+  damaged: number; stats: string; analyzed_at: string;
+}
+
+export function captureRows(db: Db, ids?: number[]): CaptureRow[] {
+  const all = db.prepare(`SELECT * FROM captures WHERE complete = 1 ORDER BY id`).all() as CaptureRow[];
+  return ids ? all.filter((c) => ids.includes(c.id)) : all;
+}
+
+export function captureJson(c: CaptureRow): Record<string, unknown> {
+  return {
+    id: c.id, file: c.file, name: c.name, sha256: c.sha256, format: c.format, compressed: c.compressed === 1,
+    linktypes: JSON.parse(c.link_types) as number[], frames: c.frames, bytes: c.bytes,
+    firstTs: isoTime(c.first_ts), lastTs: isoTime(c.last_ts), damaged: c.damaged === 1,
+  };
+}
+
+interface FindingRow { id: number; capture_id: number; code: string; severity: string; title: string; explanation: string; mitigation: string; frames: string; first_ts: number | null; subject: string; details: string }
+
+export function findingsFor(db: Db, captureId: number): Array<Finding & { id: number; capture: number }> {
+  const rows = db.prepare(`SELECT * FROM findings WHERE capture_id = ? ORDER BY id`).all(captureId) as FindingRow[];
+  return rows.map((r) => ({
+    id: r.id, capture: r.capture_id, code: r.code, severity: r.severity as Finding['severity'], title: r.title,
+    explanation: r.explanation, mitigation: r.mitigation, frames: JSON.parse(r.frames) as number[],
+    firstTs: r.first_ts, subject: JSON.parse(r.subject) as Finding['subject'], details: JSON.parse(r.details) as Record<string, unknown>,
+  }));
+}
+
+export function warningsFor(db: Db, captureId: number): Array<{ offset: number; frame: number | null; message: string }> {
+  return (db.prepare(`SELECT byte_offset AS offset, frame, message FROM warnings WHERE capture_id = ? ORDER BY id`).all(captureId)) as Array<{ offset: number; frame: number | null; message: string }>;
+}
+
+export function hostsFor(db: Db, captureId: number, limit = 1000): Array<Record<string, unknown>> {
+  return db.prepare(`SELECT ip, packets_sent AS packetsSent, packets_received AS packetsReceived, bytes_sent AS bytesSent,
+    bytes_received AS bytesReceived, flows FROM hosts WHERE capture_id = ? ORDER BY bytes_sent + bytes_received DESC LIMIT ?`).all(captureId, limit) as Array<Record<string, unknown>>;
+}
+
+export function protocolsFor(db: Db, captureId: number): Array<{ protocol: string; flows: number; packets: number; bytes: number }> {
+  return db.prepare(`SELECT CASE protocol WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp' WHEN 58 THEN 'icmpv6' WHEN 2 THEN 'igmp' ELSE 'ip-proto-' || protocol END
+      || CASE WHEN app IS NULL THEN '' ELSE '/' || app END AS protocol,
+    COUNT(*) AS flows, SUM(packets_fwd + packets_rev) AS packets, SUM(bytes_fwd + bytes_rev) AS bytes
+    FROM flows WHERE capture_id = ? GROUP BY 1 ORDER BY packets DESC`).all(captureId) as Array<{ protocol: string; flows: number; packets: number; bytes: number }>;
+}
+
+export interface FlowJson {
+  index: number; protocol: number; src: string; srcPort: number; dst: string; dstPort: number;
+  firstFrame: number; lastFrame: number; firstTs: string | null; lastTs: string | null;
+  packets: [number, number]; bytes: [number, number]; payloadBytes: [number, number];
+  state: string; communityId: string; app: string | null;
+  tcp: Record<string, unknown> | null; icmpErrors: unknown[];
+}
+
+interface FlowRow {
+  idx: number; protocol: number; src_ip: string; src_port: number; dst_ip: string; dst_port: number;
+  first_frame: number; last_frame: number; first_ts: number; last_ts: number; packets_fwd: number; packets_rev: number;
+  bytes_fwd: number; bytes_rev: number; payload_fwd: number; payload_rev: number; state: string; community_id: string;
+  app: string | null; tcp: string | null; icmp_errors: string | null;
+}
+
+export function flowsFor(db: Db, captureId: number, opts: { limit?: number; app?: string } = {}): FlowJson[] {
+  const rows = (opts.app
+    ? db.prepare(`SELECT * FROM flows WHERE capture_id = ? AND app = ? ORDER BY idx LIMIT ?`).all(captureId, opts.app, opts.limit ?? 1e9)
+    : db.prepare(`SELECT * FROM flows WHERE capture_id = ? ORDER BY idx LIMIT ?`).all(captureId, opts.limit ?? 1e9)) as FlowRow[];
+  return rows.map((r) => ({
+    index: r.idx, protocol: r.protocol, src: r.src_ip, srcPort: r.src_port, dst: r.dst_ip, dstPort: r.dst_port,
+    firstFrame: r.first_frame, lastFrame: r.last_frame, firstTs: isoTime(r.first_ts), lastTs: isoTime(r.last_ts),
+    packets: [r.packets_fwd, r.packets_rev], bytes: [r.bytes_fwd, r.bytes_rev], payloadBytes: [r.payload_fwd, r.payload_rev],
+    state: r.state, communityId: r.community_id, app: r.app,
+    tcp: r.tcp ? JSON.parse(r.tcp) as Record<string, unknown> : null,
+    icmpErrors: r.icmp_errors ? JSON.parse(r.icmp_errors) as unknown[] : [],
+  }));
+}
+
+/** Sections that protocol modules add to the JSON document (ftp, tls, nlb), keyed by name. */
+export interface DocumentOptions { showPasswords?: boolean }
+export type DocumentSection = (db: Db, captureIds: number[], opts: DocumentOptions) => unknown;
+export const DOCUMENT_SECTIONS: Record<string, DocumentSection> = {};
+
+/** The `--json` document of FINDINGS.md for some captures. */
+export function analysisDocument(db: Db, captureIds: number[], opts: DocumentOptions = {}): Record<string, unknown> {
+  const caps = captureRows(db, captureIds);
+  const findings = caps.flatMap((c) => findingsFor(db, c.id).map((f) => ({ ...f, firstTs: isoTime(f.firstTs) })));
+  const doc: Record<string, unknown> = {
+    captures: caps.map((c) => ({
+      ...captureJson(c),
+      warnings: warningsFor(db, c.id),
+      protocols: protocolsFor(db, c.id),
+      hosts: hostsFor(db, c.id, 100),
+      stats: JSON.parse(c.stats) as unknown,
+    })),
+    findings,
+    ftp: { sessions: [] },
+    tls: { handshakes: [] },
+    nlb: { clusters: [] },
+  };
+  for (const [key, section] of Object.entries(DOCUMENT_SECTIONS)) doc[key] = section(db, caps.map((c) => c.id), opts);
+  return doc;
+}
