@@ -135,7 +135,9 @@ export class FlowTable {
       }
       const streams = flow.streams;
       if (streams !== null) {
-        streams[dir].segment(t.seq, payload, frameNo, pkt.frame.ts, t.segmentLength);
+        // Data on a SYN (TFO, or hostile) starts after the SYN's own sequence number.
+        const seq = f & TCP_FLAG.SYN ? (t.seq + 1) >>> 0 : t.seq;
+        streams[dir].segment(seq, payload, frameNo, pkt.frame.ts, t.segmentLength);
         if (streams[dir].capHit) {
           streams[dir].capHit = false;
           this.hooks.capHit(flow, dir, frameNo);

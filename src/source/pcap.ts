@@ -37,6 +37,7 @@ export class PcapParser implements CaptureParser {
   private frameNo = 0;
   private warnedSnap = false;
   private warnedOrig = false;
+  private warnedFrac = false;
 
   constructor(private sink: CaptureSink, private firstFrameNo = 1) {
     this.frameNo = firstFrameNo - 1;
@@ -69,7 +70,13 @@ export class PcapParser implements CaptureParser {
     }
     this.snaplen = this.le ? b.readUInt32LE(16) : b.readUInt32BE(16);
     const lt = this.le ? b.readUInt32LE(20) : b.readUInt32BE(20);
-    // Low 16 bits are the link type; the upper bits carry FCS length flags (draft §4).
+    // Low 16 bits are the link type; bits 16-25 are reserved and must be zero, the top bits
+    // carry FCS-length flags (draft §4). libpcap refuses non-zero reserved bits; so do we.
+    if ((lt & 0x03ff0000) !== 0) {
+      this.headerError = `link type field has non-zero reserved bits (0x${(lt & 0x03ff0000).toString(16).padStart(8, '0')})`;
+      this.fail(20, this.headerError);
+      return false;
+    }
     this.linkType = lt & 0xffff;
     this.linkTypes.add(this.linkType);
     this.haveHeader = true;
@@ -100,6 +107,10 @@ export class PcapParser implements CaptureParser {
       if (!this.warnedOrig && caplen > origLen) {
         this.warnedOrig = true;
         this.sink.warning({ offset: this.carry.base + pos, message: `record ${this.frameNo + 1} captured length ${caplen} exceeds its original length ${origLen} (kept)` });
+      }
+      if (!this.warnedFrac && frac >= (this.nanos ? 1e9 : 1e6)) {
+        this.warnedFrac = true;
+        this.sink.warning({ offset: this.carry.base + pos + 4, message: `record ${this.frameNo + 1} has an invalid fraction of a second (${frac} ${this.nanos ? 'ns' : 'µs'}); its time is kept as written, beyond the second` });
       }
       this.frameNo++;
       this.sink.frame({
