@@ -1,5 +1,8 @@
 import type { CaptureFact, DecodeStats, HostFact, ProtocolCount, WarningFact } from './facts.js';
 import { emptyStats } from './facts.js';
+import { emptyFtpFacts, type FtpFacts } from '../proto/ftp/facts.js';
+import { emptyTlsFacts, type TlsFacts } from '../proto/tls/facts.js';
+import { emptyL2Facts, type L2Facts } from '../proto/l2/facts.js';
 import type { RuleOptions } from '../findings/types.js';
 
 export interface AnalyzeOptions extends RuleOptions {
@@ -27,6 +30,9 @@ export const DEFAULT_OPTIONS: AnalyzeOptions = {
  * add their own fact sections (ftp, tls, l2) as they are built.
  */
 export interface FactSet {
+  ftp: FtpFacts;
+  tls: TlsFacts;
+  l2: L2Facts;
   capture: CaptureFact;
   warnings: WarningFact[];
   hosts: HostFact[];
@@ -43,6 +49,9 @@ export class AnalysisContext {
   constructor(readonly options: AnalyzeOptions, file: string, name: string) {
     this.facts = {
       capture: { file, name, sha256: '', format: 'pcap', compressed: false, linkTypes: [], frames: 0, bytes: 0, firstTs: null, lastTs: null, damaged: false },
+      ftp: emptyFtpFacts(),
+      tls: emptyTlsFacts(),
+      l2: emptyL2Facts(),
       warnings: [],
       hosts: [],
       protocols: [],

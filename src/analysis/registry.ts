@@ -1,4 +1,5 @@
 import type { AnalyzerFactory } from './analyzer.js';
+import { PROTOCOLS } from '../protocols.js';
 
 /** Every protocol analyzer, in the order they see events. */
-export const ANALYZERS: AnalyzerFactory[] = [];
+export const ANALYZERS: AnalyzerFactory[] = PROTOCOLS.flatMap((p) => p.analyzers);

@@ -6,6 +6,7 @@ import { NotACaptureError } from '../source/open.js';
 import { openDb } from '../store/db.js';
 import { CaptureWriter } from '../store/writer.js';
 import { writeProtocolFacts } from '../store/facts.js';
+import { PROTOCOLS } from '../protocols.js';
 import { analysisDocument } from '../store/queries.js';
 import { UserError } from './errors.js';
 import { parsePassiveRange, parseTrusted, readKeylog } from './options.js';
@@ -59,7 +60,7 @@ export function registerAnalyze(program: Command): void {
       try {
         const result = await analyzeCapture(file, options, { flowSink: writer, progress: bar });
         bar.done();
-        writer.finish(result.facts, result.findings, (d, cid) => writeProtocolFacts(d, cid, result.facts));
+        writer.finish(result.facts, result.findings, (d, cid) => writeProtocolFacts(d, cid, result.facts, PROTOCOLS.map((p) => p.writeFacts)));
         ids.push(writer.captureId);
         if (!flags.json) printSummary(db, writer.captureId, flags.db, options);
       } catch (e) {
@@ -69,7 +70,7 @@ export function registerAnalyze(program: Command): void {
         throw e;
       }
     }
-    if (flags.json) process.stdout.write(JSON.stringify(analysisDocument(db, ids, { showPasswords: options.showPasswords }), null, 2) + '\n');
+    if (flags.json) process.stdout.write(JSON.stringify(analysisDocument(db, ids, { showPasswords: options.showPasswords }, PROTOCOLS.map((p) => p.document)), null, 2) + '\n');
     db.close();
     if (failures > 0) process.exitCode = 1;
   });

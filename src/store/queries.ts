@@ -85,13 +85,12 @@ export function flowsFor(db: Db, captureId: number, opts: { limit?: number; app?
   }));
 }
 
-/** Sections that protocol modules add to the JSON document (ftp, tls, nlb), keyed by name. */
+/** Sections that protocol modules add to the JSON document (ftp, tls, nlb). */
 export interface DocumentOptions { showPasswords?: boolean }
 export type DocumentSection = (db: Db, captureIds: number[], opts: DocumentOptions) => unknown;
-export const DOCUMENT_SECTIONS: Record<string, DocumentSection> = {};
 
 /** The `--json` document of FINDINGS.md for some captures. */
-export function analysisDocument(db: Db, captureIds: number[], opts: DocumentOptions = {}): Record<string, unknown> {
+export function analysisDocument(db: Db, captureIds: number[], opts: DocumentOptions = {}, sections: Array<{ key: string; section: DocumentSection } | null> = []): Record<string, unknown> {
   const caps = captureRows(db, captureIds);
   const findings = caps.flatMap((c) => findingsFor(db, c.id).map((f) => ({ ...f, firstTs: isoTime(f.firstTs) })));
   const doc: Record<string, unknown> = {
@@ -107,6 +106,6 @@ export function analysisDocument(db: Db, captureIds: number[], opts: DocumentOpt
     tls: { handshakes: [] },
     nlb: { clusters: [] },
   };
-  for (const [key, section] of Object.entries(DOCUMENT_SECTIONS)) doc[key] = section(db, caps.map((c) => c.id), opts);
+  for (const s of sections) if (s) doc[s.key] = s.section(db, caps.map((c) => c.id), opts);
   return doc;
 }

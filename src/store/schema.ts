@@ -2,7 +2,9 @@
  * Versioned schema. Each migration runs once, in order, inside a transaction; PRAGMA user_version
  * records how far a database has come. Never edit a released migration: add the next one.
  */
-export const MIGRATIONS: string[] = [
+import { PROTOCOLS } from '../protocols.js';
+
+const CORE: string[] = [
   // 1: captures, warnings, flows, hosts, findings
   `
   CREATE TABLE captures (
@@ -79,3 +81,6 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX findings_code ON findings(code);
   `,
 ];
+
+/** Core tables first, then one migration per protocol module, in PROTOCOLS order. */
+export const MIGRATIONS: string[] = [...CORE, ...PROTOCOLS.map((p) => p.migration)];
