@@ -43,8 +43,9 @@ export function parseIp(text: string): Buffer | null {
   }
   if (!text.includes(':')) return null;
   let t = text;
-  // A dotted IPv4 tail (::ffff:1.2.3.4) becomes two hex words before the general parse.
-  const dotted = /(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(t);
+  // A dotted IPv4 tail (::ffff:1.2.3.4) becomes two hex words before the general parse; it
+  // must follow a colon (RFC 4291 §2.2), or '::a1.2.3.4' would pass as '::a102:304'.
+  const dotted = /:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(t);
   if (dotted) {
     const b = parseIp(dotted[1]);
     if (!b) return null;

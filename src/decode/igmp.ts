@@ -52,6 +52,7 @@ export function decodeIgmp(b: Buffer, off: number, end: number): IgmpMessage | M
         p += 8;
         if (end < p + nsrc * 4) return malformed('igmp', p, 'IGMPv3 source list cut short');
         for (let s = 0; s < nsrc; s++, p += 4) rec.sources.push(ipv4Text(b, p));
+        if (end < p + auxWords * 4) return malformed('igmp', p, 'IGMPv3 auxiliary data cut short');
         p += auxWords * 4;
         records.push(rec);
       }

@@ -14,7 +14,7 @@ function isTpid(t: number): boolean {
 
 export interface LinkLayer {
   kind: 'link';
-  /** EtherType of what follows the link header (after VLAN tags); -1 for 802.3/LLC frames. */
+  /** EtherType of what follows the link header (after VLAN tags and any LLC/SNAP header); -1 for other 802.3/LLC frames. */
   etherType: number;
   /** Offset of the network-layer header. */
   offset: number;
@@ -54,8 +54,13 @@ export function decodeLink(b: Buffer, linkType: number): LinkLayer | Malformed |
           off += 6;
         } else break;
       }
-      // Values up to 1500 are an 802.3 length, followed by LLC: no EtherType to dispatch on.
-      return { kind: 'link', etherType: type <= 1500 ? -1 : type, offset: off, src: macAt(b, 6), dst: macAt(b, 0), vlans, sllPacketType: -1 };
+      // Values up to 1500 are an 802.3 length, followed by LLC: no EtherType to dispatch on,
+      // unless the LLC is a SNAP header that carries one (RFC 1042), as in SNAP-framed ARP.
+      if (type <= 1500) {
+        const snap = snapEtherType(b, off);
+        return { kind: 'link', etherType: snap, offset: snap === -1 ? off : off + 8, src: macAt(b, 6), dst: macAt(b, 0), vlans, sllPacketType: -1 };
+      }
+      return { kind: 'link', etherType: type, offset: off, src: macAt(b, 6), dst: macAt(b, 0), vlans, sllPacketType: -1 };
     }
     case LINKTYPE.LINUX_SLL: {
       if (b.length < 16) return malformed('sll', 0, `Linux cooked header needs 16 bytes, frame has ${b.length}`);
@@ -75,7 +80,10 @@ export function decodeLink(b: Buffer, linkType: number): LinkLayer | Malformed |
       // NULL stores the family in the capturing host's byte order, LOOP in network order.
       const le = b.readUInt32LE(0), be = b.readUInt32BE(0);
       const af = linkType === LINKTYPE.LOOP ? be : (le < 0x10000 ? le : be);
-      const type = af === 2 ? ETHERTYPE.IPV4 : AF_INET6.has(af) ? ETHERTYPE.IPV6 : -1;
+      let type = af === 2 ? ETHERTYPE.IPV4 : AF_INET6.has(af) ? ETHERTYPE.IPV6 : -1;
+      // Some writers put an EtherType, not an AF value, in the NULL header (no AF value
+      // exceeds 1500): Wireshark then dispatches on its low 16 bits, and so do we.
+      if (type === -1 && linkType === LINKTYPE.NULL && af > 1500 && (af & 0xffff) >= 0x0600) type = af & 0xffff;
       return { kind: 'link', etherType: type, offset: 4, src: -1, dst: -1, vlans: null, sllPacketType: -1 };
     }
     case LINKTYPE.NFLOG:
@@ -103,8 +111,25 @@ function withTags(b: Buffer, type: number, off: number, src: number, dst: number
     type = b.readUInt16BE(off + 2);
     off += 4;
   }
-  // SLL protocol values below 0x0600 are not EtherTypes (e.g. 0x0004 = 802.2 LLC).
-  return { kind: 'link', etherType: type < 0x0600 ? -1 : type, offset: off, src, dst, vlans, sllPacketType: pktType };
+  // SLL protocol values below 0x0600 are not EtherTypes (e.g. 0x0004 = 802.2 LLC, which may
+  // still be SNAP carrying one).
+  if (type < 0x0600) {
+    const snap = type === 0x0004 ? snapEtherType(b, off) : -1;
+    return { kind: 'link', etherType: snap, offset: snap === -1 ? off : off + 8, src, dst, vlans, sllPacketType: pktType };
+  }
+  return { kind: 'link', etherType: type, offset: off, src, dst, vlans, sllPacketType: pktType };
+}
+
+/**
+ * The EtherType of an 802.2 LLC/SNAP header at off (DSAP AA, SSAP AA, UI 03, then a 3-byte
+ * OUI and 2-byte type), or -1. Only OUI 00-00-00 (RFC 1042) and 00-00-F8 (802.1H) mean the
+ * type is an EtherType; other OUIs (Cisco's 00-00-0C: CDP, PVST+) carry their own protocol ids.
+ */
+function snapEtherType(b: Buffer, off: number): number {
+  if (b.length < off + 8 || b[off] !== 0xaa || b[off + 1] !== 0xaa || b[off + 2] !== 0x03) return -1;
+  if (b[off + 3] !== 0 || b[off + 4] !== 0 || (b[off + 5] !== 0 && b[off + 5] !== 0xf8)) return -1;
+  const type = b.readUInt16BE(off + 6);
+  return type >= 0x0600 ? type : -1;
 }
 
 /**

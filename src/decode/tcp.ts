@@ -54,15 +54,19 @@ export interface TcpOptions {
 export function decodeTcpOptions(b: Buffer, tcpOff: number, headerLength: number): TcpOptions | Malformed {
   const out: TcpOptions = { kinds: [] };
   let p = tcpOff + 20;
-  const end = tcpOff + headerLength;
+  const hdrEnd = tcpOff + headerLength;
+  // A snaplen may cut the options: an option reaching past the captured bytes is malformed,
+  // never read (reading it would throw or yield undefined kinds).
+  const end = Math.min(hdrEnd, b.length);
   while (p < end) {
     const kind = b[p];
     out.kinds.push(kind);
     if (kind === 0) break;
     if (kind === 1) { p++; continue; }
-    if (p + 1 >= end) return malformed('tcp.options', p, 'option length missing');
+    if (p + 1 >= end) return malformed('tcp.options', p, end < hdrEnd ? `option ${kind} cut short by the capture` : 'option length missing');
     const len = b[p + 1];
-    if (len < 2 || p + len > end) return malformed('tcp.options', p, `option ${kind} has bad length ${len}`);
+    if (len < 2 || p + len > hdrEnd) return malformed('tcp.options', p, `option ${kind} has bad length ${len}`);
+    if (p + len > end) return malformed('tcp.options', p, `option ${kind} cut short by the capture`);
     if (kind === 2 && len === 4) out.mss = b.readUInt16BE(p + 2);
     else if (kind === 3 && len === 3) out.windowScale = b[p + 2];
     else if (kind === 4) out.sackPermitted = true;

@@ -3,7 +3,7 @@ import { parseIp } from '../decode/addr.js';
 
 /** ICMP type pairs that make a two-way "conversation" (Community ID spec, v1). */
 const ICMP4_PAIRS: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17 };
-const ICMP6_PAIRS: Record<number, number> = { 128: 129, 129: 128, 133: 134, 134: 133, 135: 136, 136: 135, 130: 131, 131: 130, 144: 145, 145: 144 };
+const ICMP6_PAIRS: Record<number, number> = { 128: 129, 129: 128, 139: 140, 140: 139, 133: 134, 134: 133, 135: 136, 136: 135, 130: 131, 131: 130, 144: 145, 145: 144 };
 
 /**
  * Community ID v1 (corelight/community-id-spec): a flow hash every tool computes alike, so a
