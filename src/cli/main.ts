@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './analyze.js';
+import { registerServe } from './serve.js';
 import { UserError } from './errors.js';
 
 const program = new Command();
@@ -12,6 +13,7 @@ program
   .exitOverride();
 
 registerAnalyze(program);
+registerServe(program);
 
 async function main(): Promise<void> {
   try {
