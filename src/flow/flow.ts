@@ -20,6 +20,8 @@ export interface TcpState {
   isn: [number, number];
   /** First sequence number seen per direction (the ISN, or the first segment's when joined mid-stream). */
   baseSeq: [number, number];
+  /** Sequence number after the highest byte seen per direction (SYN included, FIN not), -1 until known. */
+  nextSeq: [number, number];
 }
 
 export interface IcmpErrorRef {
@@ -77,7 +79,9 @@ export interface Flow {
 export function flowState(f: Flow): string {
   const t = f.tcp;
   if (!t) return 'seen';
-  if (t.rstFrom !== -1 && !t.handshakeComplete && !t.synAckSeen) return 'rejected';
+  // Rejected: the responder answered our SYN with a RST. A RST on a flow joined mid-stream, or
+  // from the initiator itself, resets a connection nobody refused.
+  if (t.synSeen && t.rstFrom === 1 && !t.synAckSeen) return 'rejected';
   if (t.synSeen && !t.synAckSeen && t.rstFrom === -1) return f.packets[1] === 0 ? 'syn-unanswered' : 'syn-no-synack';
   if (t.rstFrom !== -1) return 'reset';
   if (t.finFrom[0] || t.finFrom[1]) return 'closed';

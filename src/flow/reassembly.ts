@@ -12,7 +12,13 @@ export interface StreamSink {
   gap(offset: number, length: number, frameNo: number): void;
 }
 
-interface Pending { seq: number; data: Buffer; frameNo: number; ts: number }
+/**
+ * A segment waiting for the bytes before it, or (`missing` > 0, no data) the uncaptured tail of
+ * a snaplen-cut segment: a gap to report in its place, so later bytes do not wait behind it.
+ */
+interface Pending { seq: number; data: Buffer; frameNo: number; ts: number; missing: number }
+
+const NO_BYTES = Buffer.alloc(0);
 
 /** Signed distance a - b in sequence space. */
 export function seqDiff(a: number, b: number): number {
@@ -60,21 +66,51 @@ export class DirectionStream {
       return;
     }
     // Ahead of what we expect: keep a copy (the frame buffer is reused by the reader).
-    this.insertPending({ seq, data: Buffer.from(payload), frameNo, ts });
+    this.insertPending({ seq, data: Buffer.from(payload), frameNo, ts, missing: 0 });
+    this.checkCap(frameNo);
+  }
+
+  private checkCap(frameNo: number): void {
     if (this.pendingBytes > this.maxPending) {
       this.capHit = true;
       this.skipToPending(frameNo);
     }
   }
 
-  /** Bytes known to exist but not captured (snaplen): a gap if they are next, else ignored. */
+  /**
+   * Bytes known to exist but not captured (snaplen): a gap now if they are next, a gap marker
+   * waiting in sequence order if they are ahead (they count against the cap like waiting bytes).
+   */
   private missing(seq: number, length: number, frameNo: number): void {
+    if (this.closed) return;
     if (this.nextSeq === -1) this.nextSeq = seq;
-    if (seqDiff(seq, this.nextSeq) !== 0) return;
+    const d = seqDiff(seq, this.nextSeq);
+    if (d > 0) {
+      this.insertPending({ seq, data: NO_BYTES, frameNo, ts: 0, missing: length });
+      this.checkCap(frameNo);
+      return;
+    }
+    if (length + d <= 0) return;
+    this.skip(length + d, frameNo);
+    this.drain();
+  }
+
+  private skip(length: number, frameNo: number): void {
     this.sink.gap(this.offset, length, frameNo);
     this.offset += length;
     this.gapBytes += length;
     this.nextSeq = (this.nextSeq + length) >>> 0;
+  }
+
+  /**
+   * Moves the start forward to `seq` (a consumer attached late): the bytes skipped are one gap.
+   * Does nothing when `seq` is not ahead of what is expected.
+   */
+  skipTo(seq: number, frameNo: number): void {
+    if (this.nextSeq === -1 || this.closed) return;
+    const d = seqDiff(seq, this.nextSeq);
+    if (d <= 0) return;
+    this.skip(d, frameNo);
     this.drain();
   }
 
@@ -95,8 +131,12 @@ export class DirectionStream {
       const d = seqDiff(p.seq, this.nextSeq);
       if (d > 0) return;
       this.pending.shift();
-      this.pendingBytes -= p.data.length;
+      this.pendingBytes -= p.data.length + p.missing;
       const overlap = -d;
+      if (p.missing > 0) {
+        if (p.missing > overlap) this.skip(p.missing - overlap, p.frameNo);
+        continue;
+      }
       if (overlap >= p.data.length) { this.retransmittedBytes += p.data.length; continue; }
       this.retransmittedBytes += overlap;
       this.deliver(p.data.subarray(overlap), p.frameNo, p.ts);
@@ -106,24 +146,20 @@ export class DirectionStream {
   private skipToPending(frameNo: number): void {
     const first = this.pending[0];
     const missing = seqDiff(first.seq, this.nextSeq);
-    if (missing > 0) {
-      this.sink.gap(this.offset, missing, frameNo);
-      this.offset += missing;
-      this.gapBytes += missing;
-      this.nextSeq = first.seq >>> 0;
-    }
+    if (missing > 0) this.skip(missing, frameNo);
     this.drain();
   }
 
   private insertPending(p: Pending): void {
     const list = this.pending;
     let i = list.length;
-    while (i > 0 && seqDiff(list[i - 1].seq, p.seq) > 0) i--;
-    if (i > 0 && list[i - 1].seq === p.seq && list[i - 1].data.length >= p.data.length) {
-      this.retransmittedBytes += p.data.length; // duplicate of a segment already waiting
+    // Sorted by sequence number; at equal numbers real bytes go before a gap marker, so they win.
+    while (i > 0 && (seqDiff(list[i - 1].seq, p.seq) > 0 || (list[i - 1].seq === p.seq && list[i - 1].missing > p.missing))) i--;
+    if (i > 0 && list[i - 1].seq === p.seq && list[i - 1].missing === p.missing && list[i - 1].data.length >= p.data.length) {
+      this.retransmittedBytes += p.data.length; // duplicate of a segment (or marker) already waiting
       return;
     }
     list.splice(i, 0, p);
-    this.pendingBytes += p.data.length;
+    this.pendingBytes += p.data.length + p.missing;
   }
 }

@@ -3,7 +3,7 @@ import { IPPROTO } from '../decode/packet.js';
 import { TCP_FLAG, type TcpHeader } from '../decode/tcp.js';
 import type { IcmpMessage } from '../decode/icmp.js';
 import { communityId } from './community-id.js';
-import { DirectionStream, type StreamSink } from './reassembly.js';
+import { DirectionStream, seqDiff, type StreamSink } from './reassembly.js';
 import type { Dir, Flow, StreamConsumer } from './flow.js';
 
 export interface FlowHooks {
@@ -25,6 +25,7 @@ export interface FlowTableOptions {
   closedTimeout: number;
 }
 
+const SCTP = 132;
 const DEFAULTS: FlowTableOptions = { maxPendingPerDirection: 1 << 20, idleTimeout: 600, closedTimeout: 60 };
 const SWEEP_EVERY = 1 << 15;
 
@@ -57,6 +58,13 @@ export class FlowTable {
     } else if (proto === IPPROTO.TCP || proto === IPPROTO.UDP) {
       // A non-first fragment or a header cut short carries no ports: counted, not a flow.
       return;
+    } else if (proto === SCTP) {
+      // SCTP is not decoded further, but its ports (RFC 9260 §3.1: the first 4 bytes) tell its
+      // associations apart and are part of the Community ID, as Wireshark computes it.
+      const first = net.kind === 'ipv4' ? net.fragmentOffset === 0 : net.fragment === null || net.fragment.offset === 0;
+      if (!first || net.payloadEnd - net.payloadOffset < 4) return;
+      sport = pkt.frame.data.readUInt16BE(net.payloadOffset);
+      dport = pkt.frame.data.readUInt16BE(net.payloadOffset + 2);
     }
     const src = net.src, dst = net.dst;
     const key = flowKey(proto, src, sport, dst, dport);
@@ -93,7 +101,7 @@ export class FlowTable {
       packets: [0, 0], bytes: [0, 0], payloadBytes: [0, 0],
       tcp: proto === IPPROTO.TCP ? {
         synSeen: false, synFrame: 0, synRetransmissions: 0, synAckSeen: false, synAckFrame: 0,
-        rstFrom: -1, rstFrame: 0, handshakeComplete: false, finFrom: [false, false], isn: [-1, -1], baseSeq: [-1, -1],
+        rstFrom: -1, rstFrame: 0, handshakeComplete: false, finFrom: [false, false], isn: [-1, -1], baseSeq: [-1, -1], nextSeq: [-1, -1],
       } : null,
       icmpErrors: [],
       communityId: communityId(aIp, bIp, proto, cidA, cidB),
@@ -133,16 +141,21 @@ export class FlowTable {
         flow.detected[dir] = true;
         this.hooks.firstPayload(flow, dir, payload, pkt);
       }
+      // Data on a SYN (TFO, or hostile) starts after the SYN's own sequence number.
+      const seq = f & TCP_FLAG.SYN ? (t.seq + 1) >>> 0 : t.seq;
       const streams = flow.streams;
       if (streams !== null) {
-        // Data on a SYN (TFO, or hostile) starts after the SYN's own sequence number.
-        const seq = f & TCP_FLAG.SYN ? (t.seq + 1) >>> 0 : t.seq;
         streams[dir].segment(seq, payload, frameNo, pkt.frame.ts, t.segmentLength);
         if (streams[dir].capHit) {
           streams[dir].capHit = false;
           this.hooks.capHit(flow, dir, frameNo);
         }
       }
+      // After delivery: a consumer attached by firstPayload above must still get this segment.
+      const end = (seq + t.segmentLength) >>> 0;
+      if (s.nextSeq[dir] === -1 || seqDiff(end, s.nextSeq[dir]) > 0) s.nextSeq[dir] = end;
+    } else if (f & TCP_FLAG.SYN && s.nextSeq[dir] === -1) {
+      s.nextSeq[dir] = (t.seq + 1) >>> 0;
     }
   }
 
@@ -167,8 +180,13 @@ export class FlowTable {
     flow.streams = [new DirectionStream(flow.sinks[0], this.opts.maxPendingPerDirection), new DirectionStream(flow.sinks[1], this.opts.maxPendingPerDirection)];
     const s = flow.tcp;
     if (s) {
-      if (s.isn[0] !== -1) flow.streams[0].syn(s.isn[0]);
-      if (s.isn[1] !== -1) flow.streams[1].syn(s.isn[1]);
+      for (const dir of [0, 1] as const) {
+        if (s.isn[dir] === -1) continue;
+        flow.streams[dir].syn(s.isn[dir]);
+        // Bytes that went by before the attach (the other side spoke first) are a gap now:
+        // otherwise everything after them would wait in the out-of-order buffer until the end.
+        if (s.nextSeq[dir] !== -1) flow.streams[dir].skipTo(s.nextSeq[dir], flow.lastFrame);
+      }
     }
   }
 

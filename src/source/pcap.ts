@@ -3,6 +3,11 @@ import { ChunkCarry } from './parser.js';
 
 /** Largest record libpcap accepts for ordinary link types (MAXIMUM_SNAPLEN). */
 export const MAX_RECORD = 262144;
+/**
+ * A file header may announce a bigger snaplen (some link types need it), but never trust one
+ * beyond this: a corrupt record would otherwise make the reader wait for, and buffer, gigabytes.
+ */
+const MAX_TRUSTED_SNAPLEN = 64 * 1024 * 1024;
 
 export type PcapMagic = { littleEndian: boolean; nanos: boolean };
 
@@ -34,6 +39,8 @@ export class PcapParser implements CaptureParser {
   private nanos = false;
   private linkType = 1;
   private snaplen = 0;
+  /** Largest caplen accepted: MAX_RECORD, or the header's snaplen when bigger (bounded). */
+  private maxCaplen = MAX_RECORD;
   private frameNo = 0;
   private warnedSnap = false;
   private warnedOrig = false;
@@ -69,6 +76,7 @@ export class PcapParser implements CaptureParser {
       return false;
     }
     this.snaplen = this.le ? b.readUInt32LE(16) : b.readUInt32BE(16);
+    this.maxCaplen = Math.max(MAX_RECORD, Math.min(this.snaplen, MAX_TRUSTED_SNAPLEN));
     const lt = this.le ? b.readUInt32LE(20) : b.readUInt32BE(20);
     // Low 16 bits are the link type; bits 16-25 are reserved and must be zero, the top bits
     // carry FCS-length flags (draft §4). libpcap refuses non-zero reserved bits; so do we.
@@ -95,8 +103,8 @@ export class PcapParser implements CaptureParser {
       const frac = le ? b.readUInt32LE(pos + 4) : b.readUInt32BE(pos + 4);
       const caplen = le ? b.readUInt32LE(pos + 8) : b.readUInt32BE(pos + 8);
       const origLen = le ? b.readUInt32LE(pos + 12) : b.readUInt32BE(pos + 12);
-      if (caplen > MAX_RECORD && caplen > this.snaplen) {
-        this.fail(this.carry.base + pos, `record ${this.frameNo + 1} claims ${caplen} captured bytes (limit ${Math.max(MAX_RECORD, this.snaplen)}): file is corrupt from here`);
+      if (caplen > this.maxCaplen) {
+        this.fail(this.carry.base + pos, `record ${this.frameNo + 1} claims ${caplen} captured bytes (limit ${this.maxCaplen}): file is corrupt from here`);
         return;
       }
       if (len - pos - 16 < caplen) break;

@@ -144,11 +144,15 @@ export class PcapngParser implements CaptureParser {
         return;
       }
       case CUSTOM_COPY:
-      case CUSTOM_NOCOPY:
+      case CUSTOM_NOCOPY: {
+        if (body.length < 4) return this.warnShort(offset, 'custom');
         // Wireshark lists custom blocks as frames; numbering them too keeps our frame numbers equal to Wireshark's.
+        // Its frame is what follows the PEN (frame.len = block length - 16).
+        const data = body.subarray(4);
         this.frameNo++;
-        this.sink.frame({ no: this.frameNo, ts: this.lastTs, linkType: LINKTYPE.PCAPNG_CUSTOM_BLOCK, caplen: body.length, origLen: body.length, data: body, iface: -1, offset, noTimestamp: true });
+        this.sink.frame({ no: this.frameNo, ts: this.lastTs, linkType: LINKTYPE.PCAPNG_CUSTOM_BLOCK, caplen: data.length, origLen: data.length, data, iface: -1, offset, noTimestamp: true });
         return;
+      }
       default:
         // NRB (4), ISB (5) and anything unknown: skipped by length.
         return;

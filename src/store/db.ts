@@ -6,10 +6,18 @@ export type Db = Database.Database;
 /** Opens (creating if needed) a faultline database and brings its schema up to date. */
 export function openDb(path: string): Db {
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  migrate(db);
+  try {
+    db.pragma('foreign_keys = ON');
+    // Migrate first: a database from a newer faultline is refused before anything (even its
+    // journal mode) is changed.
+    migrate(db);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+  } catch (e) {
+    // Not a database, or one from a newer faultline: do not leave the file open behind the error.
+    db.close();
+    throw e;
+  }
   return db;
 }
 
