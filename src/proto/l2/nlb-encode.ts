@@ -9,6 +9,8 @@ import { NLB_ETHERTYPE, NLB_HEADER_LENGTH, NLB_MEMBERSHIP_LENGTH, NLB_SIGNATURE 
 
 const LINKTYPE_ETHERNET = 1;
 const ETHERNET_MIN_PAYLOAD = 46;
+/** Zero bytes after the last extended-heartbeat entry (a type-0 entry ends the list for our decoder). */
+const EXTENDED_TRAILING_PADDING = 8;
 
 export interface NlbFrameAddressing {
   clusterIp: string;
@@ -67,8 +69,8 @@ export function encodeMembershipHeartbeat(spec: MembershipHeartbeatSpec): Buffer
 }
 
 /**
- * Host-name entry first, then one entry per address, back to back, zero-padded to Ethernet's
- * minimum. The entry length byte has no documented unit; we write the entry size in 8-byte
+ * Host-name entry first, then one entry per address, back to back, then zero padding (at least
+ * 8 bytes, and up to Ethernet's minimum). The entry length byte has no documented unit; we write the entry size in 8-byte
  * units, rounded up [unsourced guess] — Wireshark and our decoder both ignore it.
  */
 export function encodeExtendedHeartbeat(spec: ExtendedHeartbeatSpec): Buffer {
@@ -86,6 +88,9 @@ export function encodeExtendedHeartbeat(spec: ExtendedHeartbeatSpec): Buffer {
     else ipv6Bytes(address).copy(body, 2);
     parts.push(entryHeader(2, 8 + body.length), body);
   }
+  // Real frames pad to the end after the address entry, and Wireshark's dissector always reads a
+  // padding field there: a frame ending right after the address is "malformed" to it.
+  parts.push(Buffer.alloc(EXTENDED_TRAILING_PADDING));
   let payload = Buffer.concat(parts);
   if (payload.length < ETHERNET_MIN_PAYLOAD) payload = Buffer.concat([payload, Buffer.alloc(ETHERNET_MIN_PAYLOAD - payload.length)]);
   return frame(spec, payload);

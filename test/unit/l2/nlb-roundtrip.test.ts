@@ -36,6 +36,10 @@ const extended: ExtendedHeartbeatSpec[] = [
   { clusterIp: '192.168.2.11', hostIp: '192.168.2.22', priority: 2, hostName: 'wëb-02', addresses: ['2001:db8::22', '192.168.2.22'] },
   { clusterIp: '10.0.0.100', hostIp: '10.0.0.132', priority: 32, mode: 'multicast', vlanId: 42, hostName: 'h32' },
   { clusterIp: '10.0.0.100', hostIp: '10.0.0.133', priority: 7, mode: 'igmp', addresses: ['10.0.0.133'] },
+  // A name long enough that the frame is past Ethernet's minimum, then one address: Wireshark
+  // always reads a padding field after the address and reports the frame malformed without one.
+  { clusterIp: '10.20.0.100', hostIp: '10.20.0.11', priority: 1, hostName: 'WEB-NLB-01.corp.example', addresses: ['10.20.0.11'] },
+  { clusterIp: '10.20.0.100', hostIp: '10.20.0.12', priority: 2, hostName: 'WEB-NLB-02.corp.example', addresses: ['2001:db8::12'] },
 ];
 
 const FIELDS = [
