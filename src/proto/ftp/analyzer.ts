@@ -1,0 +1,148 @@
+/**
+ * The FTP analyzer: claims control connections (ports 21 and 990, or anywhere a responder
+ * opens with a 220 greeting that the client answers like an FTP client), runs one session per
+ * control connection, and hands announcements to the data-channel matcher. Facts go to
+ * `ctx.facts.ftp` at the end of the capture.
+ */
+import type { Analyzer, AnalyzerFactory } from '../../analysis/analyzer.js';
+import type { AnalysisContext } from '../../analysis/context.js';
+import type { Packet } from '../../decode/packet.js';
+import { TCP_FLAG } from '../../decode/tcp.js';
+import type { Dir, Flow } from '../../flow/flow.js';
+import type { FlowTable } from '../../flow/table.js';
+import { looksLikeGreeting } from './dialogue.js';
+import { isPrivateAddress } from './portmath.js';
+import { DataChannelMatcher, type EncryptedClaim } from './matcher.js';
+import { FtpSession, type SessionHooks, type SessionLimits } from './session.js';
+import { offerFtpTls } from './tls-handoff.js';
+
+/** IANA: 21 ftp, 990 ftps (implicit TLS). */
+const CONTROL_PORTS = new Set([21, 990]);
+/** Active-mode data connections come from these server ports by convention (RFC 959 §3.2 L-1; 989 ftps-data). */
+const DATA_SOURCE_PORTS = new Set([20, 989]);
+const MAX_ENCRYPTED_DATA = 1000;
+/** Data connections of an unreadable session may start a little after its control connection closed. */
+const ENCRYPTED_GRACE_US = 5e6;
+
+export const FTP_LIMITS = { maxCommands: 10000, maxChannels: 10000, maxPending: 10000, maxHold: 64 * 1024 };
+
+function isTcp(flow: Flow): boolean {
+  return flow.tcp !== null;
+}
+
+export class FtpAnalyzer implements Analyzer {
+  readonly name = 'ftp';
+  private live = new Map<number, FtpSession>();
+  private done: FtpSession[] = [];
+  /** Sessions whose announcements are unreadable, by "addrA|addrB" (sorted). */
+  private unreadable = new Map<string, FtpSession[]>();
+  /** The same sessions by client address, for connections to an address the client was never seen using. */
+  private unreadableByClient = new Map<string, FtpSession[]>();
+  private matcher: DataChannelMatcher;
+  private limits: SessionLimits;
+
+  constructor(private ctx: AnalysisContext) {
+    this.limits = { showPasswords: ctx.options.showPasswords, ...FTP_LIMITS, maxHold: Math.min(FTP_LIMITS.maxHold, ctx.options.maxStreamBuffer) };
+    this.matcher = new DataChannelMatcher((flow) => this.encryptedClaim(flow));
+  }
+
+  flowStart(flow: Flow, pkt: Packet, table: FlowTable): void {
+    if (!isTcp(flow)) return;
+    const t = pkt.transport;
+    const syn = t !== null && t.kind === 'tcp' && (t.flags & TCP_FLAG.SYN) !== 0;
+    if (this.matcher.flowStart(flow, syn)) return;
+    let clientDir: Dir | null = null;
+    if (CONTROL_PORTS.has(flow.dstPort)) clientDir = 0;
+    // Joined mid-way with the server's packet first: the server is the flow's "initiator".
+    else if (CONTROL_PORTS.has(flow.srcPort) && !syn) clientDir = 1;
+    if (clientDir === null) return;
+    this.start(flow, clientDir, 'port', table);
+    flow.app = 'ftp';
+  }
+
+  firstPayload(flow: Flow, dir: Dir, payload: Buffer, pkt: Packet, table: FlowTable): void {
+    this.matcher.firstPayload(flow, dir, payload, pkt.frame.no);
+    if (!isTcp(flow) || dir !== 1 || flow.app !== null || this.live.has(flow.index) || this.matcher.tracks(flow)) return;
+    // A server speaks first; if the initiator already sent something this is not FTP's opening.
+    if (flow.payloadBytes[0] > 0 || !looksLikeGreeting(payload)) return;
+    this.start(flow, 0, 'dialogue', table);
+  }
+
+  flowEnd(flow: Flow): void {
+    this.matcher.flowEnd(flow);
+    const s = this.live.get(flow.index);
+    if (!s) return;
+    s.end(flow);
+    this.live.delete(flow.index);
+    if (!s.abandoned && !s.tentative) this.done.push(s);
+  }
+
+  finish(): void {
+    for (const s of this.live.values()) {
+      s.end(s.flow);
+      if (!s.abandoned && !s.tentative) this.done.push(s);
+    }
+    this.live.clear();
+    this.ctx.facts.ftp.sessions = this.done.map((s) => s.finish()).sort((a, b) => a.flow - b.flow);
+  }
+
+  private start(flow: Flow, clientDir: Dir, detectedBy: 'port' | 'dialogue', table: FlowTable): void {
+    const hooks: SessionHooks = {
+      announce: (ch) => this.matcher.announce(ch),
+      close: (ch) => this.matcher.close(ch),
+      warn: (message, frame) => this.ctx.warn(-1, message, frame),
+      tlsStart: (session, from, implicit) => {
+        this.track(session);
+        return offerFtpTls(this.ctx, { flow: session.flow, clientDir: session.clientDir, tlsFrom: from, implicit, session, facts: session.fact });
+      },
+      decided: (session, isFtp) => {
+        if (isFtp) { session.flow.app = 'ftp'; return; }
+        table.detach(session.flow, session);
+        this.live.delete(session.flow.index);
+      },
+    };
+    const session = new FtpSession(flow, clientDir, detectedBy, hooks, this.limits);
+    this.live.set(flow.index, session);
+    table.attach(flow, session);
+  }
+
+  private track(session: FtpSession): void {
+    for (const [map, key] of [[this.unreadable, pairKey(session.fact.client, session.fact.server)], [this.unreadableByClient, session.fact.client]] as const) {
+      const list = map.get(key);
+      if (!list) map.set(key, [session]);
+      else if (!list.includes(session)) list.push(session);
+    }
+  }
+
+  /** A flow between the hosts of an FTPS session whose announcements nobody could read. */
+  private encryptedClaim(flow: Flow): EncryptedClaim | null {
+    const lookups = [[this.unreadable, pairKey(flow.srcIp, flow.dstIp)], [this.unreadableByClient, flow.srcIp]] as const;
+    for (const [map, key] of lookups) {
+      const list = map.get(key);
+      if (!list) continue;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const s = list[i];
+        const f = s.fact;
+        if (s.abandoned || (s.flow.ended && flow.firstTs > s.flow.lastTs + ENCRYPTED_GRACE_US)) { list.splice(i, 1); continue; }
+        if (!s.unreadable || flow.firstTs < f.firstTs || CONTROL_PORTS.has(flow.dstPort)) continue;
+        // Passive: client → server's data port (never a well-known port), or → a private address
+        // while the server is public (an unrewritten PASV that nobody could read); active: server → client.
+        const passive = flow.srcIp === f.client && flow.dstPort >= 1024
+          && (flow.dstIp === f.server || (isPrivateAddress(flow.dstIp) && !isPrivateAddress(f.server)));
+        const active = flow.srcIp === f.server && flow.dstIp === f.client && (DATA_SOURCE_PORTS.has(flow.srcPort) || flow.dstPort >= 1024);
+        if (!passive && !active) continue;
+        if (f.encryptedDataConnections.length >= MAX_ENCRYPTED_DATA) return null;
+        return { clientAddress: f.client, add: (conn) => f.encryptedDataConnections.push(conn) };
+      }
+      if (list.length === 0) map.delete(key);
+    }
+    return null;
+  }
+
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+export const ftpAnalyzer: AnalyzerFactory = (ctx) => new FtpAnalyzer(ctx);
