@@ -114,6 +114,20 @@ export class DirectionStream {
     this.drain();
   }
 
+  /**
+   * The peer acknowledged up to `ack`. When bytes beyond a hole are already waiting and the
+   * peer acknowledges past the hole's start, the hole was sent and lost by the capture, not
+   * late: declare it now instead of stalling the stream until the cap or the end. Without
+   * waiting bytes nothing happens, so a capture that shows an ACK before its data loses nothing.
+   */
+  acked(ack: number, frameNo: number): void {
+    while (this.pending.length > 0 && !this.closed && this.nextSeq !== -1 && seqDiff(ack, this.nextSeq) > 0) {
+      const before = this.offset;
+      this.skipToPending(frameNo);
+      if (this.offset === before) return;
+    }
+  }
+
   /** End of stream (FIN/RST/capture end): whatever still waits goes out behind gaps. */
   flush(frameNo: number): void {
     while (this.pending.length > 0) this.skipToPending(frameNo);

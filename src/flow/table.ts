@@ -132,6 +132,8 @@ export class FlowTable {
       s.handshakeComplete = true;
     }
     if (f & TCP_FLAG.RST && s.rstFrom === -1) { s.rstFrom = dir; s.rstFrame = frameNo; }
+    const streams0 = flow.streams;
+    if (streams0 !== null && (f & TCP_FLAG.ACK)) streams0[dir === 0 ? 1 : 0].acked(t.ack, frameNo);
     if (f & TCP_FLAG.FIN) s.finFrom[dir] = true;
     const len = t.payloadLength;
     flow.payloadBytes[dir] += t.segmentLength;

@@ -376,3 +376,26 @@ test('property: with segments lost or cut by the snaplen, delivered bytes and ga
     assert.equal(s.gapBytes, have.reduce((n, v) => n + (v ? 0 : 1), 0));
   }
 });
+
+test('an ACK past a hole with bytes waiting behind it declares the gap at once', () => {
+  const got: string[] = [];
+  const gaps: Array<[number, number]> = [];
+  const s = new DirectionStream({ data: (b) => { got.push(b.toString()); }, gap: (o, l) => { gaps.push([o, l]); } }, 1 << 20);
+  s.syn(999);
+  s.segment(1000, Buffer.from('USER a\r\n'), 1, 0);
+  // bytes 1008..1015 never captured; the next line waits behind the hole
+  s.segment(1016, Buffer.from('PASV\r\n'), 3, 0);
+  assert.deepEqual(got, ['USER a\r\n']);
+  s.acked(1010, 4); // the peer saw part of the hole: it was sent
+  assert.deepEqual(gaps, [[8, 8]]);
+  assert.deepEqual(got, ['USER a\r\n', 'PASV\r\n']);
+});
+
+test('an ACK ahead of the data with nothing waiting loses nothing (ACK captured before its data)', () => {
+  const got: string[] = [];
+  const s = new DirectionStream({ data: (b) => { got.push(b.toString()); }, gap: () => assert.fail('no gap') }, 1 << 20);
+  s.syn(0);
+  s.acked(100, 1);
+  s.segment(1, Buffer.from('late but whole'), 2, 0);
+  assert.deepEqual(got, ['late but whole']);
+});
