@@ -49,9 +49,13 @@ export interface LineSplitter {
   discarding: boolean;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export function newLineSplitter(): LineSplitter {
-  // One spare byte so a line of exactly MAX_LINE_BYTES can still hold its CR.
-  return { consumed: 0, lineStart: 0, buf: Buffer.alloc(MAX_LINE_BYTES + 1), len: 0,
+  // The line buffer starts small and grows to MAX_LINE_BYTES + 1 (one spare byte so a line of
+  // exactly MAX_LINE_BYTES can still hold its CR) only for long lines: thousands of sessions,
+  // each with four splitters, must not cost 8 KiB apiece.
+  return { consumed: 0, lineStart: 0, buf: EMPTY, len: 0,
     telnetState: Telnet.Data, sawTelnet: false, discarding: false };
 }
 
@@ -68,6 +72,11 @@ function finishLine(s: LineSplitter, end: number, eol: FtpLine['eol'], truncated
 function pushData(s: LineSplitter, byte: number, at: number, out: FtpLine[]): void {
   if (s.discarding) return;
   if (s.len < MAX_LINE_BYTES || (s.len === MAX_LINE_BYTES && byte === CR)) {
+    if (s.len === s.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(MAX_LINE_BYTES + 1, Math.max(128, s.buf.length * 2)));
+      s.buf.copy(grown, 0, 0, s.len);
+      s.buf = grown;
+    }
     s.buf[s.len++] = byte;
     return;
   }

@@ -96,7 +96,7 @@ test('the cut happens without an LF ever arriving, so memory stays bounded', () 
   let emitted = 0;
   for (let i = 0; i < 10; i++) emitted += splitLines(s, Buffer.alloc(4096, 0x41)).length;
   assert.equal(emitted, 1);
-  assert.equal(s.buf.length, MAX_LINE_BYTES + 1);
+  assert.ok(s.buf.length <= MAX_LINE_BYTES + 1, `line buffer stays within the cap (${s.buf.length})`);
   assert.equal(endLines(s), null);
 });
 
