@@ -5,6 +5,9 @@ export interface Ipv4Header {
   kind: 'ipv4';
   src: string;
   dst: string;
+  /** The addresses as unsigned 32-bit numbers (cheap keys for the flow table). */
+  srcNum: number;
+  dstNum: number;
   protocol: number;
   ttl: number;
   id: number;
@@ -43,6 +46,8 @@ export function decodeIpv4(b: Buffer, off: number): Ipv4Header | Malformed {
     kind: 'ipv4',
     src: ipv4Text(b, off + 12),
     dst: ipv4Text(b, off + 16),
+    srcNum: b.readUInt32BE(off + 12),
+    dstNum: b.readUInt32BE(off + 16),
     protocol: b[off + 9],
     ttl: b[off + 8],
     id: b.readUInt16BE(off + 4),

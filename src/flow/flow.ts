@@ -47,6 +47,10 @@ export interface Flow {
   /** 0-based, in order of first packet, unique within a capture (like Wireshark's tcp.stream, across protocols). */
   index: number;
   key: string;
+  /** IPv4 flows: the endpoint addresses as numbers and the hash they are filed under (-1 when filed by `key`). */
+  srcNum: number;
+  dstNum: number;
+  numKey: number;
   protocol: number;
   /** Initiator: the SYN sender for TCP, else the first packet's source. */
   srcIp: string;

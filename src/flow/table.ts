@@ -3,6 +3,9 @@ import { IPPROTO } from '../decode/packet.js';
 import { TCP_FLAG, type TcpHeader } from '../decode/tcp.js';
 import type { IcmpMessage } from '../decode/icmp.js';
 import { communityId } from './community-id.js';
+import { parseIp } from '../decode/addr.js';
+import type { Ipv4Header } from '../decode/ipv4.js';
+import type { Ipv6Header } from '../decode/ipv6.js';
 import { DirectionStream, seqDiff, type StreamSink } from './reassembly.js';
 import type { Dir, Flow, StreamConsumer } from './flow.js';
 
@@ -34,7 +37,8 @@ const SWEEP_EVERY = 1 << 15;
  * end, so memory follows the number of concurrent flows, not the size of the file.
  */
 export class FlowTable {
-  private flows = new Map<string, Flow>();
+  private byNum = new Map<number, Flow>();
+  private byKey = new Map<string, Flow>();
   private nextIndex = 0;
   private sinceSweep = 0;
   private opts: FlowTableOptions;
@@ -45,7 +49,13 @@ export class FlowTable {
     this.opts = { ...DEFAULTS, ...opts };
   }
 
-  get size(): number { return this.flows.size; }
+  get size(): number { return this.byNum.size + this.byKey.size; }
+
+  private *allFlows(): IterableIterator<Flow> {
+    // Copies, so ending flows while iterating is safe.
+    yield* [...this.byNum.values()];
+    yield* [...this.byKey.values()];
+  }
 
   packet(pkt: Packet): void {
     const net = pkt.net;
@@ -66,18 +76,37 @@ export class FlowTable {
       sport = pkt.frame.data.readUInt16BE(net.payloadOffset);
       dport = pkt.frame.data.readUInt16BE(net.payloadOffset + 2);
     }
-    const src = net.src, dst = net.dst;
-    const key = flowKey(proto, src, sport, dst, dport);
-    let flow = this.flows.get(key);
+    // IPv4 flows are found by a numeric hash of the 5-tuple (no string per packet); the hash is
+    // verified against the flow, and IPv6 or colliding flows are filed by their text key.
+    let flow: Flow | undefined;
+    let numKey = -1;
+    if (net.kind === 'ipv4') {
+      const a = net.srcNum, b = net.dstNum;
+      numKey = tupleHash(proto, a, sport, b, dport);
+      const f = this.byNum.get(numKey);
+      if (f !== undefined && f.protocol === proto && ((f.srcNum === a && f.srcPort === sport && f.dstNum === b && f.dstPort === dport) || (f.srcNum === b && f.srcPort === dport && f.dstNum === a && f.dstPort === sport))) {
+        flow = f;
+      } else {
+        if (f !== undefined) numKey = -1; // taken by another flow: file this one by text
+        if (this.byKey.size > 0) flow = this.byKey.get(flowKey(proto, net.src, sport, net.dst, dport));
+      }
+    } else {
+      flow = this.byKey.get(flowKey(proto, net.src, sport, net.dst, dport));
+    }
+    const src = net.src;
     const ts = pkt.frame.ts;
-    if (t !== null && t.kind === 'tcp' && flow !== undefined && flow.tcp !== null && isNewConnection(flow, t, src, sport)) {
+    if (t !== null && t.kind === 'tcp' && flow !== undefined && flow.tcp !== null && isNewConnection(flow, t, sameSide(flow, net, src, sport) ? 0 : 1)) {
       this.end(flow);
       flow = undefined;
+      if (net.kind === 'ipv4') {
+        const h = tupleHash(proto, net.srcNum, sport, net.dstNum, dport);
+        numKey = this.byNum.has(h) ? -1 : h;
+      }
     }
     if (flow === undefined) {
-      flow = this.create(key, proto, src, sport, dst, dport, pkt);
+      flow = this.create(numKey, proto, src, sport, net.dst, dport, pkt);
     }
-    const dir: Dir = src === flow.srcIp && sport === flow.srcPort ? 0 : 1;
+    const dir: Dir = sameSide(flow, net, src, sport) ? 0 : 1;
     flow.lastTs = ts;
     flow.lastFrame = pkt.frame.no;
     flow.packets[dir]++;
@@ -87,15 +116,19 @@ export class FlowTable {
     if (++this.sinceSweep >= SWEEP_EVERY) this.sweep(ts);
   }
 
-  private create(key: string, proto: number, src: string, sport: number, dst: string, dport: number, pkt: Packet): Flow {
+  private create(numKey: number, proto: number, src: string, sport: number, dst: string, dport: number, pkt: Packet): Flow {
     const t = pkt.transport;
     // A SYN-ACK first means the SYN was missed: the destination is the initiator.
     const reversed = t !== null && t.kind === 'tcp' && (t.flags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === (TCP_FLAG.SYN | TCP_FLAG.ACK);
     const [aIp, aPort, bIp, bPort] = reversed ? [dst, dport, src, sport] : [src, sport, dst, dport];
     let cidA = aPort, cidB = bPort;
     if (t !== null && t.kind === 'icmp') { cidA = t.type; cidB = t.code; }
+    const net = pkt.net as Ipv4Header | Ipv6Header;
+    const v4 = net.kind === 'ipv4';
+    const [aNum, bNum] = !v4 ? [-1, -1] : reversed ? [net.dstNum, net.srcNum] : [net.srcNum, net.dstNum];
+    const key = flowKey(proto, src, sport, dst, dport);
     const flow: Flow = {
-      index: this.nextIndex++, key, protocol: proto,
+      index: this.nextIndex++, key, srcNum: aNum, dstNum: bNum, numKey, protocol: proto,
       srcIp: aIp, srcPort: aPort, dstIp: bIp, dstPort: bPort,
       firstTs: pkt.frame.ts, lastTs: pkt.frame.ts, firstFrame: pkt.frame.no, lastFrame: pkt.frame.no,
       packets: [0, 0], bytes: [0, 0], payloadBytes: [0, 0],
@@ -107,8 +140,8 @@ export class FlowTable {
       communityId: communityId(aIp, bIp, proto, cidA, cidB),
       app: null, consumers: [], streams: null, sinks: null, detected: [false, false], ended: false,
     };
-    this.flows.set(key, flow);
-    if (this.flows.size > this.peakFlows) this.peakFlows = this.flows.size;
+    if (numKey !== -1) this.byNum.set(numKey, flow); else this.byKey.set(key, flow);
+    if (this.size > this.peakFlows) this.peakFlows = this.size;
     this.hooks.flowStart(flow, pkt);
     return flow;
   }
@@ -164,7 +197,7 @@ export class FlowTable {
   /** Ties an ICMP error to the flow whose packet it quotes (e.g. port unreachable for a data SYN). */
   private icmpError(pkt: Packet, icmp: IcmpMessage): void {
     const q = icmp.quoted!;
-    const quotedFlow = this.flows.get(flowKey(q.protocol, q.src, Math.max(q.srcPort, 0), q.dst, Math.max(q.dstPort, 0)));
+    const quotedFlow = this.lookup(q.protocol, q.src, Math.max(q.srcPort, 0), q.dst, Math.max(q.dstPort, 0));
     if (!quotedFlow) return;
     const net = pkt.net!;
     quotedFlow.icmpErrors.push({ frame: pkt.frame.no, ts: pkt.frame.ts, reporter: net.kind === 'arp' ? '' : net.src, type: icmp.type, code: icmp.code, version: icmp.version });
@@ -200,13 +233,22 @@ export class FlowTable {
 
   /** Flows still open, e.g. for the data-channel matcher's look-ups. */
   lookup(proto: number, src: string, sport: number, dst: string, dport: number): Flow | undefined {
-    return this.flows.get(flowKey(proto, src, sport, dst, dport));
+    const byText = this.byKey.get(flowKey(proto, src, sport, dst, dport));
+    if (byText !== undefined) return byText;
+    const a = parseIp(src), b = parseIp(dst);
+    if (a === null || b === null || a.length !== 4 || b.length !== 4) return undefined;
+    const an = a.readUInt32BE(0), bn = b.readUInt32BE(0);
+    const f = this.byNum.get(tupleHash(proto, an, sport, bn, dport));
+    if (f === undefined || f.protocol !== proto) return undefined;
+    const fwd = f.srcNum === an && f.srcPort === sport && f.dstNum === bn && f.dstPort === dport;
+    const rev = f.srcNum === bn && f.srcPort === dport && f.dstNum === an && f.dstPort === sport;
+    return fwd || rev ? f : undefined;
   }
 
   private end(flow: Flow): void {
     if (flow.ended) return;
     flow.ended = true;
-    this.flows.delete(flow.key);
+    if (flow.numKey !== -1) this.byNum.delete(flow.numKey); else this.byKey.delete(flow.key);
     if (flow.streams) {
       flow.streams[0].flush(flow.lastFrame);
       flow.streams[1].flush(flow.lastFrame);
@@ -219,7 +261,7 @@ export class FlowTable {
     this.sinceSweep = 0;
     const idle = now - this.opts.idleTimeout * 1e6;
     const closed = now - this.opts.closedTimeout * 1e6;
-    for (const f of this.flows.values()) {
+    for (const f of this.allFlows()) {
       const done = f.tcp !== null && (f.tcp.rstFrom !== -1 || (f.tcp.finFrom[0] && f.tcp.finFrom[1]));
       if (f.lastTs < idle || (done && f.lastTs < closed)) this.end(f);
     }
@@ -227,7 +269,7 @@ export class FlowTable {
 
   /** End of input: every flow is ended, in order of creation. */
   finish(): void {
-    const all = [...this.flows.values()].sort((a, b) => a.index - b.index);
+    const all = [...this.allFlows()].sort((a, b) => a.index - b.index);
     for (const f of all) this.end(f);
   }
 }
@@ -244,10 +286,26 @@ export function flowKey(proto: number, src: string, sport: number, dst: string, 
  * that direction began with (port reuse), or when the flow has finished before that side spoke.
  * Wireshark splits tcp.stream the same way, so flow numbers line up with its streams.
  */
-function isNewConnection(flow: Flow, t: TcpHeader, src: string, sport: number): boolean {
+function isNewConnection(flow: Flow, t: TcpHeader, dir: Dir): boolean {
   if ((t.flags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) !== TCP_FLAG.SYN) return false;
   const s = flow.tcp!;
-  const dir = src === flow.srcIp && sport === flow.srcPort ? 0 : 1;
   if (s.baseSeq[dir] !== -1) return s.baseSeq[dir] !== t.seq;
   return s.rstFrom !== -1 || (s.finFrom[0] && s.finFrom[1]);
+}
+
+/** Is this packet's source the flow's initiator? Numbers for IPv4, text otherwise. */
+function sameSide(flow: Flow, net: Ipv4Header | Ipv6Header, src: string, sport: number): boolean {
+  if (flow.srcPort !== sport) return false;
+  return net.kind === 'ipv4' && flow.srcNum !== -1 ? flow.srcNum === net.srcNum : flow.srcIp === src;
+}
+
+/**
+ * Direction-independent 52-bit hash of an IPv4 5-tuple (exact in a double). Collisions are
+ * possible and handled by the caller, which verifies the tuple.
+ */
+export function tupleHash(proto: number, a: number, pa: number, b: number, pb: number): number {
+  if (a > b || (a === b && pa > pb)) { const t = a; a = b; b = t; const u = pa; pa = pb; pb = u; }
+  const h1 = (Math.imul(a ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(b ^ (proto << 24), 0x85ebca6b)) >>> 0;
+  const h2 = (Math.imul((pa << 16) ^ pb ^ proto, 0xc2b2ae35) ^ (h1 >>> 15)) & 0xfffff;
+  return h1 * 0x100000 + h2;
 }

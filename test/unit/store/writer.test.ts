@@ -31,7 +31,7 @@ function count(db: Db, sql: string, ...args: unknown[]): number {
 /** A flow as the table would hand it over; TCP when `tcp` is set. */
 function flow(index: number, tcp: Partial<NonNullable<Flow['tcp']>> | null = null): Flow {
   return {
-    index, key: `k${index}`, protocol: tcp ? 6 : 17,
+    index, key: `k${index}`, srcNum: 0x0a000001, dstNum: 0x0a000002, numKey: -1, protocol: tcp ? 6 : 17,
     srcIp: '10.0.0.1', srcPort: 1024 + (index % 60000), dstIp: '10.0.0.2', dstPort: 21,
     firstTs: 1_600_000_000_000_000 + index + 0.25, lastTs: 1_600_000_000_000_500 + index + 0.75,
     firstFrame: index * 2 + 1, lastFrame: index * 2 + 2,
