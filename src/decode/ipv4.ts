@@ -1,10 +1,9 @@
-import { ipv4Text } from './addr.js';
 import { malformed, type Malformed } from './malformed.js';
 
 export interface Ipv4Header {
-  kind: 'ipv4';
-  src: string;
-  dst: string;
+  readonly kind: 'ipv4';
+  readonly src: string;
+  readonly dst: string;
   /** The addresses as unsigned 32-bit numbers (cheap keys for the flow table). */
   srcNum: number;
   dstNum: number;
@@ -42,24 +41,52 @@ export function decodeIpv4(b: Buffer, off: number): Ipv4Header | Malformed {
   if (effectiveTotal < ihl) return malformed('ipv4', off + 2, `IPv4 total length ${total} shorter than its header`);
   const ff = b.readUInt16BE(off + 6);
   const end = Math.min(b.length, off + effectiveTotal);
-  return {
-    kind: 'ipv4',
-    src: ipv4Text(b, off + 12),
-    dst: ipv4Text(b, off + 16),
-    srcNum: b.readUInt32BE(off + 12),
-    dstNum: b.readUInt32BE(off + 16),
-    protocol: b[off + 9],
-    ttl: b[off + 8],
-    id: b.readUInt16BE(off + 4),
-    headerLength: ihl,
-    totalLength: total,
-    dontFragment: (ff & 0x4000) !== 0,
-    moreFragments: (ff & 0x2000) !== 0,
-    fragmentOffset: (ff & 0x1fff) * 8,
-    payloadOffset: off + ihl,
-    payloadEnd: end,
-    declaredEnd: off + effectiveTotal,
-    optionsLength: ihl - 20,
-    truncated: off + effectiveTotal > b.length,
-  };
+  return new Ipv4View(
+    b.readUInt32BE(off + 12), b.readUInt32BE(off + 16), b[off + 9], b[off + 8], b.readUInt16BE(off + 4),
+    ihl, total, ff, off + ihl, end, off + effectiveTotal, off + effectiveTotal > b.length,
+  );
+}
+
+function numText(n: number): string {
+  return (n >>> 24) + '.' + ((n >>> 16) & 255) + '.' + ((n >>> 8) & 255) + '.' + (n & 255);
+}
+
+/**
+ * The decoded header. Address text is made on first use: most packets are only counted into
+ * flows (by the numeric addresses), so formatting two strings per packet would be waste.
+ * Holds no reference to the frame's bytes.
+ */
+class Ipv4View implements Ipv4Header {
+  readonly kind = 'ipv4' as const;
+  private srcText: string | null = null;
+  private dstText: string | null = null;
+  readonly dontFragment: boolean;
+  readonly moreFragments: boolean;
+  readonly fragmentOffset: number;
+  readonly optionsLength: number;
+
+  constructor(
+    readonly srcNum: number, readonly dstNum: number, readonly protocol: number, readonly ttl: number,
+    readonly id: number, readonly headerLength: number, readonly totalLength: number, flagsFragment: number,
+    readonly payloadOffset: number, readonly payloadEnd: number, readonly declaredEnd: number, readonly truncated: boolean,
+  ) {
+    this.dontFragment = (flagsFragment & 0x4000) !== 0;
+    this.moreFragments = (flagsFragment & 0x2000) !== 0;
+    this.fragmentOffset = (flagsFragment & 0x1fff) * 8;
+    this.optionsLength = headerLength - 20;
+  }
+
+  get src(): string { return this.srcText ??= numText(this.srcNum); }
+  get dst(): string { return this.dstText ??= numText(this.dstNum); }
+
+  /** Plain-object form (JSON, spreading), with the text addresses. */
+  toJSON(): Omit<Ipv4Header, never> {
+    return {
+      kind: 'ipv4', src: this.src, dst: this.dst, srcNum: this.srcNum, dstNum: this.dstNum, protocol: this.protocol,
+      ttl: this.ttl, id: this.id, headerLength: this.headerLength, totalLength: this.totalLength,
+      dontFragment: this.dontFragment, moreFragments: this.moreFragments, fragmentOffset: this.fragmentOffset,
+      payloadOffset: this.payloadOffset, payloadEnd: this.payloadEnd, declaredEnd: this.declaredEnd,
+      optionsLength: this.optionsLength, truncated: this.truncated,
+    };
+  }
 }
