@@ -9,6 +9,7 @@ import type { Finding } from '../findings/types.js';
 import { AnalysisContext, type AnalyzeOptions, type FactSet } from './context.js';
 import type { Analyzer, AnalyzerFactory } from './analyzer.js';
 import { HostTable } from './hosts.js';
+import type { HostFact, ProtocolCount } from './facts.js';
 import { ANALYZERS } from './registry.js';
 
 /** Where flows go as they end (the SQLite writer); facts and findings are returned at the end. */
@@ -53,10 +54,16 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions, p: P
   return { facts: ctx.facts, findings };
 }
 
-class Run {
+/**
+ * One capture's analysis state: frames in, facts out at finish(). Exported for live capture,
+ * which pushes frames as they come and reads snapshots in between (src/analysis/live.ts).
+ */
+export class Run {
   private flows: FlowTable;
   private hosts = new HostTable();
   private frameAnalyzers: Analyzer[];
+  private linkTypeCounts = new Map<number, number>();
+  private etherTypeCounts = new Map<number, number>();
 
   constructor(private ctx: AnalysisContext, private analyzers: Analyzer[], private flowSink?: FlowSink) {
     this.frameAnalyzers = analyzers.filter((a) => a.frame);
@@ -98,7 +105,8 @@ class Run {
     const s = this.ctx.facts.stats;
     const lt = pkt.frame.linkType;
     if (lt === LINKTYPE.PCAPNG_CUSTOM_BLOCK) { s.customBlocks++; return; }
-    s.linkTypes[lt] = (s.linkTypes[lt] ?? 0) + 1;
+    // Per-frame tallies go to Maps (sparse numeric keys make plain objects slow); finish() copies them.
+    this.linkTypeCounts.set(lt, (this.linkTypeCounts.get(lt) ?? 0) + 1);
     if (pkt.link === null && pkt.malformed === null) {
       if (s.unknownLinkTypes[lt] === undefined) this.ctx.warn(pkt.frame.offset, `link type ${lt} is not decoded (frame ${pkt.frame.no} and others of that type are counted only)`, pkt.frame.no);
       s.unknownLinkTypes[lt] = (s.unknownLinkTypes[lt] ?? 0) + 1;
@@ -112,7 +120,7 @@ class Run {
     }
     if (pkt.link) {
       const et = pkt.link.etherType;
-      s.etherTypes[et] = (s.etherTypes[et] ?? 0) + 1;
+      this.etherTypeCounts.set(et, (this.etherTypeCounts.get(et) ?? 0) + 1);
     }
     const net = pkt.net;
     if (net) {
@@ -136,11 +144,36 @@ class Run {
     for (const a of this.analyzers) a.secrets?.(type, data);
   }
 
+  /**
+   * Live capture: ends the flows idle at `now` (µs) as the table's own sweep does every 32768
+   * packets, so a quiet link still closes its flows. FlowTable keeps that sweep private; until
+   * it offers a public one, call it through its runtime shape.
+   */
+  expire(now: number): void {
+    (this.flows as unknown as { sweep(now: number): void }).sweep(now);
+  }
+
+  /** Flows still open in the table. */
+  get openFlows(): number {
+    return this.flows.size;
+  }
+
+  /** Host and protocol totals of the flows ended so far (live snapshots; finish() sets the final ones). */
+  hostFacts(): HostFact[] {
+    return this.hosts.hostFacts();
+  }
+
+  protocolCounts(): ProtocolCount[] {
+    return this.hosts.protocolCounts();
+  }
+
   finish(): void {
     this.flows.finish();
     for (const a of this.analyzers) a.finish?.();
     const s = this.ctx.facts.stats;
     s.peakConcurrentFlows = this.flows.peakFlows;
+    for (const [k, n] of this.linkTypeCounts) s.linkTypes[k] = n;
+    for (const [k, n] of this.etherTypeCounts) s.etherTypes[k] = n;
     this.ctx.facts.hosts = this.hosts.hostFacts();
     this.ctx.facts.protocols = this.hosts.protocolCounts();
     if (s.fragments > 0) this.ctx.warn(-1, `${s.fragments} frames were IP fragments: flagged, their payloads are not reassembled`);
