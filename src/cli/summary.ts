@@ -40,16 +40,58 @@ export function printSummary(db: Db, captureId: number, dbPath: string, _options
   out.push(`warnings  ${warnings.length === 0 ? 'none' : warnings.length}`);
   for (const w of warnings.slice(0, 20)) out.push(`          ${w.offset >= 0 ? `@${w.offset}: ` : ''}${w.message}`);
   if (warnings.length > 20) out.push(`          ... ${warnings.length - 20} more (see --json)`);
+  out.push(...protocolLines(db, captureId));
   const findings = findingsFor(db, captureId);
   const bySev = SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
   out.push(`findings  ${findings.length === 0 ? 'none' : bySev.map(([s, n]) => `${n} ${s}`).join(', ')}`);
-  for (const s of SEVERITIES) {
-    for (const f of findings.filter((x) => x.severity === s)) {
-      out.push(`  [${s}] ${f.code}: ${f.title}`);
-      out.push(`          frames ${f.frames.slice(0, 12).join(', ')}${f.frames.length > 12 ? ', ...' : ''}`);
-      out.push(`          fix: ${f.mitigation}`);
-    }
+  // One block per code, most severe first: the first occurrence's explanation, how many more.
+  const codes = new Map<string, typeof findings>();
+  for (const f of findings) codes.set(f.code, [...(codes.get(f.code) ?? []), f]);
+  const order = [...codes.entries()].sort((a, b) => SEVERITIES.indexOf(a[1][0].severity) - SEVERITIES.indexOf(b[1][0].severity) || a[0].localeCompare(b[0]));
+  for (const [code, list] of order) {
+    const first = list[0];
+    out.push(`  [${first.severity}] ${code}${list.length > 1 ? ` ×${list.length}` : ''}: ${first.title}`);
+    out.push(`          ${first.explanation}`);
+    const frames = list.flatMap((f) => f.frames.slice(0, 4));
+    out.push(`          frames ${frames.slice(0, 12).join(', ')}${frames.length > 12 || list.some((f) => f.frames.length > 4) ? ', ...' : ''}`);
+    out.push(`          fix: ${first.mitigation}`);
   }
   out.push(`stored    ${dbPath} (capture ${captureId})`);
   process.stdout.write(out.join('\n') + '\n');
+}
+
+function count(db: Db, sql: string, ...args: unknown[]): number {
+  try {
+    return (db.prepare(sql).get(...args) as { n: number | null }).n ?? 0;
+  } catch {
+    return 0; // table of a protocol this database predates
+  }
+}
+
+/** One line per protocol that saw something: FTP sessions and data channels, TLS handshakes, NLB clusters. */
+function protocolLines(db: Db, captureId: number): string[] {
+  const out: string[] = [];
+  const sessions = count(db, 'SELECT COUNT(*) AS n FROM ftp_sessions WHERE capture_id = ?', captureId);
+  if (sessions > 0) {
+    const tls = count(db, "SELECT COUNT(*) AS n FROM ftp_sessions WHERE capture_id = ? AND tls_mode <> 'none'", captureId);
+    const channels = count(db, 'SELECT COUNT(*) AS n FROM ftp_channels WHERE capture_id = ?', captureId);
+    const ok = count(db, "SELECT COUNT(*) AS n FROM ftp_channels WHERE capture_id = ? AND outcome = 'completed'", captureId);
+    out.push(`ftp       ${sessions} sessions${tls ? ` (${tls} with TLS)` : ''}, ${channels} data-channel announcements, ${ok} completed`);
+  }
+  const handshakes = count(db, 'SELECT COUNT(*) AS n FROM tls_handshakes WHERE capture_id = ?', captureId);
+  if (handshakes > 0) {
+    const resumed = count(db, 'SELECT COUNT(*) AS n FROM tls_handshakes WHERE capture_id = ? AND resumed = 1', captureId);
+    const decrypted = count(db, "SELECT COUNT(*) AS n FROM tls_handshakes WHERE capture_id = ? AND decrypted = 'yes'", captureId);
+    out.push(`tls       ${handshakes} handshakes, ${resumed} resumed${decrypted ? `, ${decrypted} decrypted` : ''}`);
+  }
+  try {
+    const clusters = db.prepare('SELECT cluster_ip AS ip, mode FROM nlb_clusters WHERE capture_id = ?').all(captureId) as Array<{ ip: string; mode: string }>;
+    for (const c of clusters) {
+      const hosts = db.prepare('SELECT priority FROM nlb_hosts WHERE capture_id = ? AND cluster_ip = ? ORDER BY priority').all(captureId, c.ip) as Array<{ priority: number }>;
+      out.push(`nlb       cluster ${c.ip}, ${c.mode} mode, ${hosts.length} hosts${hosts.length ? ` (priorities ${hosts.map((h) => h.priority).join(', ')})` : ''}`);
+    }
+  } catch {
+    // no NLB tables in an older database
+  }
+  return out;
 }
