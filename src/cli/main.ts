@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerServe } from './serve.js';
+import { registerExport } from './export.js';
 import { UserError } from './errors.js';
 
 const program = new Command();
@@ -14,6 +15,7 @@ program
 
 registerAnalyze(program);
 registerServe(program);
+registerExport(program);
 
 async function main(): Promise<void> {
   try {
