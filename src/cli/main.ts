@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerServe } from './serve.js';
 import { registerExport } from './export.js';
+import { registerCompare } from './compare.js';
 import { UserError } from './errors.js';
 
 const program = new Command();
@@ -16,6 +17,7 @@ program
 registerAnalyze(program);
 registerServe(program);
 registerExport(program);
+registerCompare(program);
 
 async function main(): Promise<void> {
   try {
