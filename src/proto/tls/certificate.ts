@@ -321,7 +321,7 @@ const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
  * left-most label, matches exactly one label, and needs two labels after it. IP literals
  * match iPAddress SANs only.
  */
-export function nameMatches(cert: CertificateInfo, host: string): boolean {
+export function nameMatches(cert: Pick<CertificateInfo, 'sanDns' | 'sanIp' | 'subjectCommonName'>, host: string): boolean {
   const h = host.toLowerCase().replace(/\.$/, '');
   if (IPV4.test(h) || h.includes(':')) {
     const wanted = normalizeIp(h);
