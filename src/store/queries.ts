@@ -3,8 +3,10 @@ import type { Finding } from '../findings/types.js';
 
 /** ISO 8601 with microseconds, from epoch microseconds. */
 export function isoTime(micros: number | null): string | null {
-  if (micros === null || micros === undefined) return null;
+  if (micros === null || micros === undefined || !Number.isFinite(micros)) return null;
   const ms = Math.floor(micros / 1000);
+  // Corrupt timestamps can lie outside what a Date can represent (±273,790 years): no ISO form.
+  if (Math.abs(ms) > 8.64e15) return null;
   const frac = Math.round(micros - ms * 1000);
   const iso = new Date(ms).toISOString();
   return iso.slice(0, 23) + String(frac).padStart(3, '0') + 'Z';

@@ -28,8 +28,9 @@ async function run(cap: Capture, name: string, opts: Partial<AnalyzeOptions> = {
   return { ...r, path };
 }
 
+/** The FTP/FTPS verdicts (TLS rules judge the FTPS handshakes separately, in the TLS tests). */
 function codes(r: AnalysisResult): string[] {
-  return [...new Set(r.findings.map((f) => f.code))].sort();
+  return [...new Set(r.findings.map((f) => f.code).filter((c) => /^FTPS?_/.test(c)))].sort();
 }
 
 function finding(r: AnalysisResult, code: string): Finding {

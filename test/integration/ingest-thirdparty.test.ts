@@ -123,3 +123,36 @@ test('damaged captures are analysed up to the damage with a warning naming the b
   }
   assert.ok(reported >= 8, `damage reported on ${reported} files tshark also calls damaged`);
 });
+
+test('every capture goes through the store and the --json document without an exception', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { openDb } = await import('../../src/store/db.js');
+  const { CaptureWriter } = await import('../../src/store/writer.js');
+  const { writeProtocolFacts } = await import('../../src/store/facts.js');
+  const { analysisDocument } = await import('../../src/store/queries.js');
+  const { PROTOCOLS } = await import('../../src/protocols.js');
+  const db = openDb(join(mkdtempSync(join(tmpdir(), 'faultline-doc-')), 'all.db'));
+  let stored = 0;
+  for (const e of entries) {
+    const path = thirdParty(e.localPath);
+    const writer = new CaptureWriter(db, path, e.localPath);
+    try {
+      const r = await analyzeCapture(path, DEFAULT_OPTIONS, { flowSink: writer });
+      writer.finish(r.facts, r.findings, (d, cid) => writeProtocolFacts(d, cid, r.facts, PROTOCOLS.map((p) => p.writeFacts)));
+    } catch (err) {
+      writer.abort();
+      assert.ok(err instanceof NotACaptureError, `${e.localPath}: ${(err as Error).stack}`);
+      continue;
+    }
+    const doc = analysisDocument(db, [writer.captureId], {}, PROTOCOLS.map((p) => p.document));
+    const text = JSON.stringify(doc);
+    const cap = (doc.captures as Array<{ frames: number; firstTs: string | null }>)[0];
+    assert.ok(cap.firstTs === null || /^\d{4}-\d\d-\d\dT/.test(cap.firstTs) || /^[+-]\d{6}-/.test(cap.firstTs), `${e.localPath}: firstTs ${cap.firstTs}`);
+    assert.ok(text.length > 0);
+    stored++;
+  }
+  assert.ok(stored > 440, `${stored} captures stored and rendered`);
+  db.close();
+});
