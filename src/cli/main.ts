@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerServe } from './serve.js';
 import { registerExport } from './export.js';
+import { registerSniff } from './sniff.js';
+import { registerInterfaces } from './interfaces.js';
 import { registerCompare } from './compare.js';
 import { UserError } from './errors.js';
 
@@ -17,6 +19,8 @@ program
 registerAnalyze(program);
 registerServe(program);
 registerExport(program);
+registerSniff(program);
+registerInterfaces(program);
 registerCompare(program);
 
 async function main(): Promise<void> {

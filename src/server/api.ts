@@ -15,6 +15,7 @@
  *   POST /api/uploads?name=FILE              body = the capture file; 202 with the job
  *   GET  /api/jobs, /api/jobs/:id            analysis jobs and their progress
  *   GET  /api/compare?inside=A&outside=B     not yet: answers 501 until `compare` exists
+ *   GET  /api/live                           server-sent events of the live capture (serve --sniff)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../store/db.js';
@@ -27,6 +28,7 @@ import type { JobQueue } from './jobs.js';
 import { ftpDialogue, timelineEvents } from './facts-queries.js';
 import type { Access } from './auth.js';
 import { knownSecrets, redact } from './secrets.js';
+import type { LiveHub } from './live.js';
 
 export interface ApiContext {
   db: Db;
@@ -35,6 +37,7 @@ export interface ApiContext {
   uploadDir: string;
   maxUpload: number;
   version: string;
+  live: LiveHub;
 }
 
 const SECTIONS = PROTOCOLS.map((p) => p.document);
@@ -87,9 +90,10 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
   if (!get) { sendError(res, 405, 'method-not-allowed', `${method} is not allowed on ${url.pathname}`, { Allow: 'GET' }); return; }
 
   if (parts[0] === 'config' && parts.length === 1) {
-    sendJson(res, 200, { version: ctx.version, maxUpload: ctx.maxUpload, sections: SECTIONS.filter((s) => s !== null).map((s) => s!.key), tokenRequired: ctx.access.tokenRequired, compare: false });
+    sendJson(res, 200, { version: ctx.version, maxUpload: ctx.maxUpload, sections: SECTIONS.filter((s) => s !== null).map((s) => s!.key), tokenRequired: ctx.access.tokenRequired, compare: false, live: ctx.live.status });
     return;
   }
+  if (parts[0] === 'live' && parts.length === 1) { ctx.live.handle(req, res); return; }
   if (parts[0] === 'jobs') {
     if (parts.length === 1) { sendJson(res, 200, { jobs: ctx.jobs.list() }); return; }
     const job = parts.length === 2 ? ctx.jobs.get(parts[1]) : null;

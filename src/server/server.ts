@@ -17,11 +17,14 @@ import { handleApi, type ApiContext } from './api.js';
 import { serveStatic } from './static.js';
 import { securityHeaders, sendError, refuseBody } from './http.js';
 import { tooLargeMessage } from './upload.js';
+import { LiveHub } from './live.js';
 
 export interface FaultlineServer {
   server: Server;
   jobs: JobQueue;
   db: Db;
+  /** Live updates (GET /api/live) of a capture running in this process (serve --sniff). */
+  live: LiveHub;
   /** Resolves with the base URL once listening. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -35,7 +38,8 @@ export function createFaultlineServer(opts: ServeOptions, analyzeOptions: Analyz
   if (!ownUploadDir) mkdirSync(uploadDir, { recursive: true });
   const access = new Access(opts.token, isLoopbackHost(opts.host));
   const jobs = new JobQueue(opts.dbPath, analyzeOptions, Math.max(1, opts.workers));
-  const ctx: ApiContext = { db, jobs, access, uploadDir, maxUpload: opts.maxUpload, version };
+  const live = new LiveHub();
+  const ctx: ApiContext = { db, jobs, access, uploadDir, maxUpload: opts.maxUpload, version, live };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     securityHeaders(res);
@@ -90,7 +94,7 @@ export function createFaultlineServer(opts: ServeOptions, analyzeOptions: Analyz
   });
 
   return {
-    server, jobs, db,
+    server, jobs, db, live,
     listen: () => new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => {
@@ -100,6 +104,7 @@ export function createFaultlineServer(opts: ServeOptions, analyzeOptions: Analyz
       });
     }),
     close: async () => {
+      live.close();
       await jobs.close();
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
       db.close();

@@ -7,6 +7,7 @@ import { ApiError } from './api.js';
 import { renderCaptures } from './views/captures.js';
 import { renderCapture } from './views/capture.js';
 import { renderCompare } from './views/compare.js';
+import { startLive } from './live.js';
 
 const view = document.getElementById('view');
 const crumbs = document.getElementById('crumbs');
@@ -49,3 +50,4 @@ async function route() {
 
 window.addEventListener('hashchange', route);
 route();
+startLive(document.getElementById('live'), route);
