@@ -344,7 +344,8 @@ export function recordingProblems(r: LabRecording): string[] {
   return p;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// node --test runs every .js under dist/test/ as a test file: never record into captures/ from there.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url) && !process.env.NODE_TEST_CONTEXT) {
   const args = process.argv.slice(2);
   const i = args.indexOf('--out');
   const out = i >= 0 ? resolve(args[i + 1]) : NLB_DIR;

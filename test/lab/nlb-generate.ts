@@ -61,7 +61,8 @@ export function generateAll(dir = NLB_DIR): string[] {
   return written;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// node --test runs every .js under dist/test/ as a test file: never regenerate captures/ from there.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url) && !process.env.NODE_TEST_CONTEXT) {
   const i = process.argv.indexOf('--out');
   const dir = i > 0 ? resolve(process.argv[i + 1]) : NLB_DIR;
   for (const f of generateAll(dir)) console.log(join(dir, f));
