@@ -27,6 +27,8 @@ export interface GenerateOptions {
   /** Sessions in progress at once (each holds one or two flows). */
   concurrency?: number;
   clients?: number;
+  /** Mean capture time between two turns of the sessions, µs (default 1000). Longer spreads the same traffic over more time. */
+  thinkUs?: number;
   log?: (line: string) => void;
 }
 
@@ -74,6 +76,7 @@ export function generateCapture(opts: GenerateOptions): GenerateResult {
   const targetBytes = opts.sizeMb * 1024 * 1024;
   const targetPackets = opts.minPackets ?? Math.round(opts.sizeMb * PACKETS_PER_MB);
   const concurrency = opts.concurrency ?? 3000;
+  const think2 = Math.max(1, Math.round(2 * (opts.thinkUs ?? 1000)));
   const log = opts.log ?? (() => undefined);
   mkdirSync(dirname(opts.out), { recursive: true });
   const rng = new Prng(seed);
@@ -112,8 +115,8 @@ export function generateCapture(opts: GenerateOptions): GenerateResult {
     k.packets += em.frames - frames0;
     k.bytes += em.fileBytes - bytes0;
     if (r.done) { active[i] = active[active.length - 1]; active.pop(); }
-    // Hosts think between bursts: about a millisecond of capture time per turn.
-    em.advance(rng.int(2000));
+    // Hosts think between bursts: about a millisecond of capture time per turn (by default).
+    em.advance(rng.int(think2));
     if (em.fileBytes / targetBytes >= nextReport) {
       log(`generate: ${(em.fileBytes / 1e6).toFixed(0)} MB, ${em.frames} packets, ${active.length} sessions active`);
       nextReport += 0.05;
@@ -142,6 +145,7 @@ function main(args: string[]): void {
     minPackets: minPackets === undefined ? undefined : Number(minPackets),
     seed: Number(parseFlag(args, '--seed') ?? 1),
     concurrency: Number(parseFlag(args, '--concurrency') ?? 3000),
+    thinkUs: Number(parseFlag(args, '--think-us') ?? 1000),
     log: (l) => process.stderr.write(l + '\n'),
   });
   process.stdout.write(JSON.stringify(res, null, 2) + '\n');

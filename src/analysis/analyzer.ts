@@ -1,7 +1,17 @@
 import type { Packet } from '../decode/packet.js';
 import type { Dir, Flow } from '../flow/flow.js';
 import type { FlowTable } from '../flow/table.js';
-import type { AnalysisContext } from './context.js';
+import type { AnalysisContext, FactSet } from './context.js';
+
+/** Units an analyzer let go of (see Analyzer.settle). */
+export interface SettledFacts {
+  /** The protocol module whose fact writer stores them (ProtocolModule.name). */
+  protocol: string;
+  /** Puts the units into their section of a FactSet whose protocol sections are otherwise empty. */
+  fill(facts: FactSet): void;
+  /** Findings about these sessions (subject.session) belong to the settled units. */
+  sessions: Set<number>;
+}
 
 /**
  * A protocol analyzer owns protocol state and emits facts into the context. It sees only what
@@ -17,6 +27,13 @@ export interface Analyzer {
   flowEnd?(flow: Flow): void;
   /** TLS key material found in the capture itself (pcapng DSB "TLSK"). */
   secrets?(secretsType: number, data: Buffer): void;
+  /**
+   * Analysis into a store: the units (e.g. FTP sessions) that nothing later in the capture can
+   * change any more at capture time `now` (µs). The analyzer forgets them, so its memory follows
+   * the traffic in flight, not the size of the file; the caller judges and stores them at once.
+   * Whatever is not settled comes out of finish() as before.
+   */
+  settle?(now: number): SettledFacts | null;
   /** End of the capture: flush state into facts. */
   finish?(): void;
 }

@@ -29,7 +29,7 @@ import { runRules } from '../findings/engine.js';
 import type { Finding } from '../findings/types.js';
 import type { Frame } from '../source/frame.js';
 import type { Flow } from '../flow/flow.js';
-import { FtpAnalyzer } from '../proto/ftp/analyzer.js';
+import { FtpAnalyzer, usesTls } from '../proto/ftp/analyzer.js';
 import { FtpSession } from '../proto/ftp/session.js';
 import { observe } from '../proto/ftp/observe.js';
 import { CHANNEL_WINDOW_US } from '../proto/ftp/channel.js';
@@ -260,7 +260,6 @@ class FtpTracker {
   private ended: FtpSession[] = [];
   private settled = new Set<number>();
   private signatures = new Map<number, string>();
-  private releaseWorks = true;
 
   constructor(private analyzer: FtpAnalyzer | null, private open: Map<number, Flow>) {}
 
@@ -325,7 +324,7 @@ class FtpTracker {
       gone.add(s);
       return false;
     });
-    if (this.analyzer && this.releaseWorks) this.releaseWorks = releaseFromAnalyzer(this.analyzer, gone);
+    this.analyzer?.release(gone);
   }
 
   changedSessions(current: FtpSessionFact[], settled: FtpSessionFact[]): LiveSessionSummary[] {
@@ -351,29 +350,7 @@ class FtpTracker {
   }
 }
 
-/**
- * FTPS findings read the TLS analyzer's handshake facts, which it gives at the end only: such a
- * session is never settled early, so its findings are judged with them (as offline).
- */
-function usesTls(s: FtpSessionFact): boolean {
-  return s.tls.mode !== 'none' || s.encryptedDataConnections.length > 0 || s.channels.some((ch) => ch.connections.some((c) => c.tls));
-}
 
-/**
- * FtpAnalyzer keeps every finished session until finish(). Live mode stores settled ones and
- * must let go of them to stay bounded; the analyzer has no call for that yet, so this trims its
- * list through its runtime shape, and stops trying (memory then grows with the sessions) if
- * that shape ever changes. A `release(sessions)` on FtpAnalyzer would replace this.
- */
-function releaseFromAnalyzer(a: FtpAnalyzer, gone: Set<FtpSession>): boolean {
-  const done = (a as unknown as { done?: unknown }).done;
-  if (!Array.isArray(done)) return false;
-  const list = done as unknown[];
-  let w = 0;
-  for (const s of list) if (!(s instanceof FtpSession && gone.has(s))) list[w++] = s;
-  list.length = w;
-  return true;
-}
 
 /** The store parts of a snapshot: protocol rows through the modules' own writers. */
 export function snapshotParts(s: LiveSnapshot): { settled: SnapshotPart | null; current: SnapshotPart } {

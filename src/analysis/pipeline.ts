@@ -8,6 +8,9 @@ import { runRules } from '../findings/engine.js';
 import type { Finding } from '../findings/types.js';
 import { AnalysisContext, type AnalyzeOptions, type FactSet } from './context.js';
 import type { Analyzer, AnalyzerFactory } from './analyzer.js';
+import { emptyFtpFacts } from '../proto/ftp/facts.js';
+import { emptyTlsFacts } from '../proto/tls/facts.js';
+import { emptyL2Facts } from '../proto/l2/facts.js';
 import { HostTable } from './hosts.js';
 import type { HostFact, ProtocolCount } from './facts.js';
 import { ANALYZERS } from './registry.js';
@@ -22,7 +25,26 @@ export interface AnalysisResult {
   findings: Finding[];
 }
 
+/** Units an analyzer settled during the capture, judged already: stored at once, then forgotten. */
+export interface SettledPart {
+  protocol: string;
+  facts: FactSet;
+  findings: Finding[];
+}
+
+export interface SettleSink {
+  store(part: SettledPart): void;
+}
+
+/** How often (capture time) analyzers are asked for settled units. */
+export const SETTLE_EVERY_US = 5e6;
+
 export interface PipelineOptions {
+  /**
+   * Where settled units go during the run (the SQLite writer). Without it everything stays in
+   * memory until the end and comes back in the result, as for tests and comparisons.
+   */
+  settle?: SettleSink;
   progress?: ReadOptions['progress'];
   flowSink?: FlowSink;
   analyzers?: AnalyzerFactory[];
@@ -37,8 +59,18 @@ export interface PipelineOptions {
 export async function analyzeCapture(path: string, options: AnalyzeOptions, p: PipelineOptions = {}): Promise<AnalysisResult> {
   const ctx = new AnalysisContext(options, path, p.name ?? (path === '-' ? 'stdin' : basename(path)));
   const run = new Run(ctx, (p.analyzers ?? ANALYZERS).map((make) => make(ctx)), p.flowSink);
+  const cap0 = ctx.facts.capture;
+  let nextSettle = -Infinity;
+  const settle = p.settle;
   const read = await readCapture(path, {
-    frame: (f) => run.frame(f),
+    frame: settle === undefined ? (f) => run.frame(f) : (f) => {
+      run.frame(f);
+      // The clock is the capture's: the latest timestamp so far.
+      const now = cap0.lastTs;
+      if (now === null || now < nextSettle) return;
+      nextSettle = now + SETTLE_EVERY_US;
+      for (const part of run.settle(now)) settle.store(part);
+    },
     warning: (w) => ctx.warn(w.offset, w.message),
     secrets: (type, data) => run.secrets(type, data),
   }, { progress: p.progress });
@@ -63,7 +95,11 @@ export class Run {
   private hosts = new HostTable();
   private frameAnalyzers: Analyzer[];
   private linkTypeCounts = new Map<number, number>();
+  private runLinkType = -1;
+  private runLinkTypeFrames = 0;
   private etherTypeCounts = new Map<number, number>();
+  /** IPv4 frames, the common case, counted apart from the Map. */
+  private ipv4EtherType = 0;
 
   constructor(private ctx: AnalysisContext, private analyzers: Analyzer[], private flowSink?: FlowSink) {
     this.frameAnalyzers = analyzers.filter((a) => a.frame);
@@ -106,7 +142,9 @@ export class Run {
     const lt = pkt.frame.linkType;
     if (lt === LINKTYPE.PCAPNG_CUSTOM_BLOCK) { s.customBlocks++; return; }
     // Per-frame tallies go to Maps (sparse numeric keys make plain objects slow); finish() copies them.
-    this.linkTypeCounts.set(lt, (this.linkTypeCounts.get(lt) ?? 0) + 1);
+    // Runs of one link type are the rule: counted in a field, folded in when the type changes.
+    if (lt !== this.runLinkType) this.foldLinkTypeRun(lt);
+    this.runLinkTypeFrames++;
     if (pkt.link === null && pkt.malformed === null) {
       if (s.unknownLinkTypes[lt] === undefined) this.ctx.warn(pkt.frame.offset, `link type ${lt} is not decoded (frame ${pkt.frame.no} and others of that type are counted only)`, pkt.frame.no);
       s.unknownLinkTypes[lt] = (s.unknownLinkTypes[lt] ?? 0) + 1;
@@ -120,7 +158,8 @@ export class Run {
     }
     if (pkt.link) {
       const et = pkt.link.etherType;
-      this.etherTypeCounts.set(et, (this.etherTypeCounts.get(et) ?? 0) + 1);
+      if (et === 0x0800) this.ipv4EtherType++;
+      else this.etherTypeCounts.set(et, (this.etherTypeCounts.get(et) ?? 0) + 1);
     }
     const net = pkt.net;
     if (net) {
@@ -140,17 +179,36 @@ export class Run {
     if (pkt.fragment) s.fragments++;
   }
 
+  /**
+   * Asks every analyzer for units settled at `now` and judges them: the rules run over a fact
+   * set holding only those units, and keep the findings about them.
+   */
+  settle(now: number): SettledPart[] {
+    const out: SettledPart[] = [];
+    for (const a of this.analyzers) {
+      const s = a.settle?.(now);
+      if (!s) continue;
+      const facts: FactSet = { ...this.ctx.facts, ftp: emptyFtpFacts(), tls: emptyTlsFacts(), l2: emptyL2Facts() };
+      s.fill(facts);
+      const findings = runRules(facts, this.ctx.options).filter((f) => f.subject.session !== undefined && s.sessions.has(f.subject.session));
+      out.push({ protocol: s.protocol, facts, findings });
+    }
+    return out;
+  }
+
+  private foldLinkTypeRun(next: number): void {
+    if (this.runLinkTypeFrames > 0) this.linkTypeCounts.set(this.runLinkType, (this.linkTypeCounts.get(this.runLinkType) ?? 0) + this.runLinkTypeFrames);
+    this.runLinkType = next;
+    this.runLinkTypeFrames = 0;
+  }
+
   secrets(type: number, data: Buffer): void {
     for (const a of this.analyzers) a.secrets?.(type, data);
   }
 
-  /**
-   * Live capture: ends the flows idle at `now` (µs) as the table's own sweep does every 32768
-   * packets, so a quiet link still closes its flows. FlowTable keeps that sweep private; until
-   * it offers a public one, call it through its runtime shape.
-   */
+  /** Live capture: ends the flows idle at `now` (µs), so a quiet link still closes its flows. */
   expire(now: number): void {
-    (this.flows as unknown as { sweep(now: number): void }).sweep(now);
+    this.flows.expire(now);
   }
 
   /** Flows still open in the table. */
@@ -172,6 +230,9 @@ export class Run {
     for (const a of this.analyzers) a.finish?.();
     const s = this.ctx.facts.stats;
     s.peakConcurrentFlows = this.flows.peakFlows;
+    this.foldLinkTypeRun(-1);
+    if (this.ipv4EtherType > 0) this.etherTypeCounts.set(0x0800, (this.etherTypeCounts.get(0x0800) ?? 0) + this.ipv4EtherType);
+    this.ipv4EtherType = 0;
     for (const [k, n] of this.linkTypeCounts) s.linkTypes[k] = n;
     for (const [k, n] of this.etherTypeCounts) s.etherTypes[k] = n;
     this.ctx.facts.hosts = this.hosts.hostFacts();

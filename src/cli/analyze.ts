@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { analyzeCapture } from '../analysis/pipeline.js';
 import { DEFAULT_OPTIONS, type AnalyzeOptions } from '../analysis/context.js';
 import { NotACaptureError } from '../source/open.js';
 import { openDb } from '../store/db.js';
-import { CaptureWriter } from '../store/writer.js';
-import { writeProtocolFacts } from '../store/facts.js';
+import { analyzeAndStore } from '../store/ingest.js';
 import { PROTOCOLS } from '../protocols.js';
 import { analysisDocument } from '../store/queries.js';
 import { UserError } from './errors.js';
@@ -55,17 +53,14 @@ export function registerAnalyze(program: Command): void {
     for (const file of files) {
       if (file !== '-' && !existsSync(file)) { process.stderr.write(`faultline: ${file}: no such file\n`); failures++; continue; }
       if (file !== '-' && statSync(file).isDirectory()) { process.stderr.write(`faultline: ${file}: is a directory, not a capture\n`); failures++; continue; }
-      const writer = new CaptureWriter(db, file, file === '-' ? 'stdin' : file);
       const bar = progressBar(file);
       try {
-        const result = await analyzeCapture(file, options, { flowSink: writer, progress: bar });
+        const { captureId } = await analyzeAndStore(db, file, options, { progress: bar, storing: () => bar.done() });
         bar.done();
-        writer.finish(result.facts, result.findings, (d, cid) => writeProtocolFacts(d, cid, result.facts, PROTOCOLS.map((p) => p.writeFacts)));
-        ids.push(writer.captureId);
-        if (!flags.json) printSummary(db, writer.captureId, flags.db, options);
+        ids.push(captureId);
+        if (!flags.json) printSummary(db, captureId, flags.db, options);
       } catch (e) {
         bar.done();
-        writer.abort();
         if (e instanceof NotACaptureError) { process.stderr.write(`faultline: ${e.message}\n`); failures++; continue; }
         throw e;
       }

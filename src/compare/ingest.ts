@@ -5,12 +5,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { analyzeCapture } from '../analysis/pipeline.js';
 import type { AnalyzeOptions } from '../analysis/context.js';
 import type { Db } from '../store/db.js';
-import { CaptureWriter } from '../store/writer.js';
-import { writeProtocolFacts } from '../store/facts.js';
-import { PROTOCOLS } from '../protocols.js';
+import { analyzeAndStore as analyzeInto } from '../store/ingest.js';
 import type { ReadOptions } from '../source/open.js';
 import type { Comparison } from './compare.js';
 import { flowsForDetail, type ComparePacketDetail } from './document.js';
@@ -29,15 +26,7 @@ export function storedCaptureId(db: Db, sha256: string): number | null {
 
 /** Analyses and stores one capture as `analyze` does; returns its capture id. Throws NotACaptureError for non-captures. */
 export async function analyzeAndStore(db: Db, path: string, options: AnalyzeOptions, progress?: ReadOptions['progress']): Promise<number> {
-  const writer = new CaptureWriter(db, path, path);
-  try {
-    const result = await analyzeCapture(path, options, { flowSink: writer, progress });
-    writer.finish(result.facts, result.findings, (d, cid) => writeProtocolFacts(d, cid, result.facts, PROTOCOLS.map((p) => p.writeFacts)));
-    return writer.captureId;
-  } catch (e) {
-    writer.abort();
-    throw e;
-  }
+  return (await analyzeInto(db, path, options, { progress })).captureId;
 }
 
 /** Reads the packets of the flows the comparison looks into; a file that is no longer the stored capture gives no detail. */

@@ -171,15 +171,19 @@ export class FlowTable {
     const len = t.payloadLength;
     flow.payloadBytes[dir] += t.segmentLength;
     if (len > 0 || t.segmentLength > 0) {
-      const payload = pkt.frame.data.subarray(t.payloadOffset, t.payloadOffset + len);
+      // A view of the payload only for those who read it: most segments (bulk and FTP data
+      // connections) have no consumer, and a view per segment was a measurable share of GC.
+      let payload: Buffer | null = null;
       if (!flow.detected[dir] && len > 0) {
         flow.detected[dir] = true;
+        payload = pkt.frame.data.subarray(t.payloadOffset, t.payloadOffset + len);
         this.hooks.firstPayload(flow, dir, payload, pkt);
       }
       // Data on a SYN (TFO, or hostile) starts after the SYN's own sequence number.
       const seq = f & TCP_FLAG.SYN ? (t.seq + 1) >>> 0 : t.seq;
       const streams = flow.streams;
       if (streams !== null) {
+        payload ??= pkt.frame.data.subarray(t.payloadOffset, t.payloadOffset + len);
         streams[dir].segment(seq, payload, frameNo, pkt.frame.ts, t.segmentLength);
         if (streams[dir].capHit) {
           streams[dir].capHit = false;
@@ -257,13 +261,25 @@ export class FlowTable {
     this.hooks.flowEnd(flow);
   }
 
+  /**
+   * Ends the flows idle at `now` (µs, capture time): the sweep the table runs itself every 32768
+   * packets, for callers whose clock moves without packets (live capture).
+   */
+  expire(now: number): void {
+    this.sweep(now);
+  }
+
   private sweep(now: number): void {
     this.sinceSweep = 0;
     const idle = now - this.opts.idleTimeout * 1e6;
     const closed = now - this.opts.closedTimeout * 1e6;
-    for (const f of this.allFlows()) {
-      const done = f.tcp !== null && (f.tcp.rstFrom !== -1 || (f.tcp.finFrom[0] && f.tcp.finFrom[1]));
-      if (f.lastTs < idle || (done && f.lastTs < closed)) this.end(f);
+    // Straight over the maps: deleting the entry being visited is safe in a Map iteration, and
+    // ending a flow never adds one.
+    for (const map of [this.byNum, this.byKey] as Array<Map<unknown, Flow>>) {
+      for (const f of map.values()) {
+        const done = f.tcp !== null && (f.tcp.rstFrom !== -1 || (f.tcp.finFrom[0] && f.tcp.finFrom[1]));
+        if (f.lastTs < idle || (done && f.lastTs < closed)) this.end(f);
+      }
     }
   }
 

@@ -3,13 +3,10 @@
  * the server's event loop. Talks to the server only by messages (WorkerMessage).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { analyzeCapture } from '../analysis/pipeline.js';
 import type { AnalyzeOptions } from '../analysis/context.js';
 import { NotACaptureError } from '../source/open.js';
 import { openDb } from '../store/db.js';
-import { CaptureWriter } from '../store/writer.js';
-import { writeProtocolFacts } from '../store/facts.js';
-import { PROTOCOLS } from '../protocols.js';
+import { analyzeAndStore } from '../store/ingest.js';
 
 export interface WorkerInput {
   dbPath: string;
@@ -32,11 +29,9 @@ async function run(input: WorkerInput, post: (m: WorkerMessage) => void): Promis
   const db = openDb(input.dbPath);
   // Several analyses may finish at once; SQLite has one writer, so wait for it rather than fail.
   db.pragma('busy_timeout = 120000');
-  const writer = new CaptureWriter(db, input.name, input.name);
   let last = 0;
   try {
-    const result = await analyzeCapture(input.file, input.options, {
-      flowSink: writer,
+    const { captureId, result, settledFindings } = await analyzeAndStore(db, input.file, input.options, {
       name: input.name,
       progress: (read, total) => {
         const now = Date.now();
@@ -44,13 +39,11 @@ async function run(input: WorkerInput, post: (m: WorkerMessage) => void): Promis
         last = now;
         post({ type: 'progress', read, total });
       },
+      storing: () => post({ type: 'storing' }),
     });
-    post({ type: 'storing' });
-    writer.finish(result.facts, result.findings, (d, cid) => writeProtocolFacts(d, cid, result.facts, PROTOCOLS.map((p) => p.writeFacts)));
     const c = result.facts.capture;
-    post({ type: 'done', captureId: writer.captureId, frames: c.frames, damaged: c.damaged, warnings: result.facts.warnings.length, findings: result.findings.length });
+    post({ type: 'done', captureId, frames: c.frames, damaged: c.damaged, warnings: result.facts.warnings.length, findings: settledFindings + result.findings.length });
   } catch (e) {
-    writer.abort();
     // The pipeline names the file it read; the user knows it by the name they uploaded.
     const message = (e as Error).message.split(input.file).join(input.name);
     post({ type: 'failed', message, notACapture: e instanceof NotACaptureError });

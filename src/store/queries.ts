@@ -33,8 +33,13 @@ export function captureJson(c: CaptureRow): Record<string, unknown> {
 
 interface FindingRow { id: number; capture_id: number; code: string; severity: string; title: string; explanation: string; mitigation: string; frames: string; first_ts: number | null; subject: string; details: string }
 
+/**
+ * In order of first evidence frame (then code), as the rules engine orders them: findings of
+ * units settled during the run are stored before the rest, so insertion order is not that.
+ */
 export function findingsFor(db: Db, captureId: number): Array<Finding & { id: number; capture: number }> {
-  const rows = db.prepare(`SELECT * FROM findings WHERE capture_id = ? ORDER BY id`).all(captureId) as FindingRow[];
+  const rows = db.prepare(`SELECT * FROM findings WHERE capture_id = ?
+    ORDER BY json_extract(frames, '$[0]') IS NULL, json_extract(frames, '$[0]'), code, id`).all(captureId) as FindingRow[];
   return rows.map((r) => ({
     id: r.id, capture: r.capture_id, code: r.code, severity: r.severity as Finding['severity'], title: r.title,
     explanation: r.explanation, mitigation: r.mitigation, frames: JSON.parse(r.frames) as number[],

@@ -3,7 +3,8 @@ import type { Flow } from '../flow/flow.js';
 import { flowState } from '../flow/flow.js';
 import type { FactSet } from '../analysis/context.js';
 import type { Finding } from '../findings/types.js';
-import type { FlowSink } from '../analysis/pipeline.js';
+import type { FlowSink, SettleSink, SettledPart } from '../analysis/pipeline.js';
+import type { FactWriter } from './facts.js';
 
 const BATCH = 5000;
 
@@ -36,6 +37,8 @@ function fluxTables(db: Db): string[] {
  * the earlier rows, so a database holds each capture once.
  */
 export class CaptureWriter implements FlowSink {
+  /** Rows of settled units written during the run (sessions, findings), for the progress report. */
+  settledFindings = 0;
   readonly captureId: number;
   private batch: Flow[] = [];
   private insertFlow;
@@ -76,6 +79,24 @@ export class CaptureWriter implements FlowSink {
           f.communityId, f.app);
       }
     })();
+  }
+
+  /**
+   * A sink for units settled during the run: their protocol rows (through the module's own fact
+   * writer) and findings go in at once, in one transaction, so the analysis can forget them.
+   */
+  settleSink(writers: Map<string, FactWriter | null>): SettleSink {
+    return {
+      store: (part: SettledPart) => {
+        const write = writers.get(part.protocol);
+        if (write === undefined) throw new Error(`no fact writer for settled ${part.protocol} units`);
+        this.db.transaction(() => {
+          write?.(this.db, this.captureId, part.facts);
+          this.writeFindings(part.findings);
+        })();
+        this.settledFindings += part.findings.length;
+      },
+    };
   }
 
   /** Facts and findings of the finished capture; replaces earlier analyses of the same file. */

@@ -52,7 +52,7 @@ test('3 million frames over five hours: flows expire, FTP sessions settle, the h
   const live = new LiveAnalysis(DEFAULT_OPTIONS, { file: 'synthetic', name: 'synthetic', flowSink: writer, factories });
   live.ctx.facts.capture.linkTypes = [1];
   // What FtpAnalyzer still holds of finished sessions (the list live mode trims).
-  const ftpHeld = (): number => ((ftp[0] as unknown as { done: unknown[] }).done).length;
+  const ftpHeld = (): number => ftp[0].heldSessions;
 
   const heap: Array<{ frame: number; mb: number }> = [];
   let next = -1, maxOpen = 0, maxSessions = 0, maxHeld = 0, commits = 0, lastTs = 0;

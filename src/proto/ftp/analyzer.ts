@@ -4,7 +4,7 @@
  * control connection, and hands announcements to the data-channel matcher. Facts go to
  * `ctx.facts.ftp` at the end of the capture.
  */
-import type { Analyzer, AnalyzerFactory } from '../../analysis/analyzer.js';
+import type { Analyzer, AnalyzerFactory, SettledFacts } from '../../analysis/analyzer.js';
 import type { AnalysisContext } from '../../analysis/context.js';
 import type { Packet } from '../../decode/packet.js';
 import { TCP_FLAG } from '../../decode/tcp.js';
@@ -15,6 +15,8 @@ import { isPrivateAddress } from './portmath.js';
 import { DataChannelMatcher, type EncryptedClaim } from './matcher.js';
 import { FtpSession, type SessionHooks, type SessionLimits } from './session.js';
 import { offerFtpTls } from './tls-handoff.js';
+import { CHANNEL_WINDOW_US } from './channel.js';
+import type { FtpSessionFact } from './facts.js';
 
 /** IANA: 21 ftp, 990 ftps (implicit TLS). */
 const CONTROL_PORTS = new Set([21, 990]);
@@ -75,6 +77,47 @@ export class FtpAnalyzer implements Analyzer {
     s.end(flow);
     this.live.delete(flow.index);
     if (!s.abandoned && !s.tentative) this.done.push(s);
+  }
+
+  /**
+   * Sessions that can change no more: the control connection ended at least a channel window
+   * (CHANNEL_WINDOW_US) before `now`, so no announcement of theirs is still open, and none of
+   * their data connections is still open. FTPS sessions wait for finish(): their findings read
+   * the TLS analyzer's facts, which exist only at the end.
+   */
+  settle(now: number): SettledFacts | null {
+    const out: FtpSessionFact[] = [];
+    let kept = 0;
+    for (const s of this.done) {
+      const f = s.fact;
+      if (now - f.lastTs >= CHANNEL_WINDOW_US && !usesTls(f) && !this.hasOpenData(f)) out.push(s.finish());
+      else this.done[kept++] = s;
+    }
+    if (out.length === 0) return null;
+    this.done.length = kept;
+    out.sort((a, b) => a.flow - b.flow);
+    return { protocol: 'ftp', fill: (facts) => { facts.ftp.sessions = out; }, sessions: new Set(out.map((f) => f.flow)) };
+  }
+
+  /**
+   * Live capture stores sessions it judged settled itself (see src/analysis/live.ts): they leave
+   * the analyzer's list of finished sessions, which keeps its memory bounded.
+   */
+  release(sessions: ReadonlySet<FtpSession>): void {
+    let kept = 0;
+    for (const s of this.done) if (!sessions.has(s)) this.done[kept++] = s;
+    this.done.length = kept;
+  }
+
+  /** Finished sessions still held for finish() (neither settled nor released). */
+  get heldSessions(): number {
+    return this.done.length;
+  }
+
+  private hasOpenData(f: FtpSessionFact): boolean {
+    for (const ch of f.channels) for (const c of ch.connections) if (this.matcher.isOpen(c.flow)) return true;
+    for (const c of f.encryptedDataConnections) if (this.matcher.isOpen(c.flow)) return true;
+    return false;
   }
 
   finish(): void {
@@ -139,6 +182,11 @@ export class FtpAnalyzer implements Analyzer {
     return null;
   }
 
+}
+
+/** The session started TLS or has encrypted data connections: its findings need the TLS facts. */
+export function usesTls(s: FtpSessionFact): boolean {
+  return s.tls.mode !== 'none' || s.encryptedDataConnections.length > 0 || s.channels.some((ch) => ch.connections.some((c) => c.tls));
 }
 
 function pairKey(a: string, b: string): string {

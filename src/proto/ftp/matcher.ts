@@ -86,6 +86,11 @@ export class DataChannelMatcher {
     return this.tracked.has(flow.index);
   }
 
+  /** A matched data connection whose flow has not ended yet. */
+  isOpen(flowIndex: number): boolean {
+    return this.tracked.has(flowIndex);
+  }
+
   firstPayload(flow: Flow, _dir: Dir, payload: Buffer, frame: number): void {
     const t = this.tracked.get(flow.index);
     if (t) {

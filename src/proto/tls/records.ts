@@ -72,6 +72,8 @@ export function newRecordSplitter(options: RecordSplitterOptions = {}): RecordSp
   };
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
 function isTlsHeader(b0: number, b1: number, b2: number): boolean {
   return b0 >= 20 && b0 <= 24 && b1 === 3 && b2 <= 4;
 }
@@ -97,18 +99,13 @@ export function looksLikeTls(firstBytes: Buffer): boolean {
   return false;
 }
 
-/** The first n buffered bytes (n ≤ 5: a header), joining only the chunks needed. */
-function peek(state: RecordSplitter, n: number): Buffer {
-  const first = state.chunks[0];
-  if (first.length >= n) return first.subarray(0, n);
-  const parts: Buffer[] = [];
-  let have = 0;
+/** Buffered byte i (i < buffered), without joining chunks. */
+function byteAt(state: RecordSplitter, i: number): number {
   for (const c of state.chunks) {
-    parts.push(c);
-    have += c.length;
-    if (have >= n) break;
+    if (i < c.length) return c[i];
+    i -= c.length;
   }
-  return Buffer.concat(parts).subarray(0, n);
+  return -1;
 }
 
 /** Removes n bytes from the front, returning them as an owned copy (or dropping them). */
@@ -129,7 +126,7 @@ function take(state: RecordSplitter, n: number, keep: boolean): Buffer {
   }
   state.buffered -= n;
   state.offset += n;
-  if (!keep) return Buffer.alloc(0);
+  if (!keep) return NO_BYTES;
   return parts.length === 1 ? Buffer.from(parts[0]) : Buffer.concat(parts, n);
 }
 
@@ -177,7 +174,11 @@ export function pushRecords(state: RecordSplitter, chunk: Buffer): RecordOutput[
 /** One record, null when a record started being skipped, undefined when more bytes are needed. */
 function nextRecord(state: RecordSplitter): RecordOutput | null | undefined {
   if (state.buffered < 3) return undefined;
-  const [b0, b1, b2] = peek(state, 3);
+  const first = state.chunks[0];
+  const whole = first.length >= 5;
+  const b0 = whole ? first[0] : byteAt(state, 0);
+  const b1 = whole ? first[1] : byteAt(state, 1);
+  const b2 = whole ? first[2] : byteAt(state, 2);
   if (state.framing !== 'tls' && (b0 & 0x80) !== 0) {
     // A stream may open with an SSLv2 record only as CLIENT-HELLO (1), SERVER-HELLO (4) or ERROR (0).
     if (state.framing === 'unknown' && b2 !== 1 && b2 !== 4 && b2 !== 0) {
@@ -192,16 +193,15 @@ function nextRecord(state: RecordSplitter): RecordOutput | null | undefined {
     return fail(state, `not a TLS record header: ${Buffer.from([b0, b1, b2]).toString('hex')}`);
   }
   if (state.buffered < 5) return undefined;
-  const header = peek(state, 5);
-  const length = header.readUInt16BE(3);
+  const length = whole ? (first[3] << 8) | first[4] : (byteAt(state, 3) << 8) | byteAt(state, 4);
   if (length > MAX_RECORD_LENGTH) {
     return fail(state, `record length ${length} exceeds ${MAX_RECORD_LENGTH}`);
   }
   state.framing = 'tls';
   const streamOffset = state.offset;
   const record: TlsRecord = {
-    kind: 'record', contentType: b0, version: header.readUInt16BE(1), length,
-    fragment: Buffer.alloc(0), kept: true, streamOffset,
+    kind: 'record', contentType: b0, version: (b1 << 8) | b2, length,
+    fragment: NO_BYTES, kept: true, streamOffset,
   };
   if (b0 === CONTENT.APPLICATION_DATA && !state.keepApplicationData) {
     record.kept = false;

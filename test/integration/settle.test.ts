@@ -1,0 +1,54 @@
+/**
+ * Settling during the run (analyze, serve and compare store closed FTP sessions and their
+ * findings as soon as nothing later can change them, and forget them) must store exactly what
+ * an analysis that keeps everything until the end stores. The capture: the benchmark's traffic
+ * mix (FTP with refused data connections, active and passive mode, anonymous logins, FTPS,
+ * TLS, bulk TCP, DNS, ARP), 60 MiB spread over about eight minutes of capture time, so the
+ * flow table's sweeps (every 32768 packets) end control connections well before the end and
+ * the 120 s data-channel window passes for many sessions while later ones are still being read.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDb } from '../../src/store/db.js';
+import { analyzeAndStore } from '../../src/store/ingest.js';
+import { findingsFor } from '../../src/store/queries.js';
+import { DEFAULT_OPTIONS } from '../../src/analysis/context.js';
+import { generateCapture } from '../../bench/generate.js';
+import { dump, offline } from '../lab/sniff-support.js';
+
+test('sessions settled during the run are stored exactly as an end-of-run analysis stores them', { timeout: 300_000 }, async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'faultline-settle-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const gen = generateCapture({ out: join(tmp, 'mixed.pcap'), sizeMb: 60, concurrency: 300, thinkUs: 30_000, seed: 7 });
+  assert.ok(gen.lastTs - gen.firstTs > 300e6, `capture spans ${(gen.lastTs - gen.firstTs) / 1e6} s`);
+  const combined = gen.file;
+  const frames = gen.packets;
+
+  const dbSettled = openDb(join(tmp, 'settled.db'));
+  const dbEnd = openDb(join(tmp, 'end.db'));
+  t.after(() => { dbSettled.close(); dbEnd.close(); });
+  const stored = await analyzeAndStore(dbSettled, combined, DEFAULT_OPTIONS);
+  const endId = await offline(combined, DEFAULT_OPTIONS, dbEnd);
+
+  const settledDump = dump(dbSettled, stored.captureId);
+  const endDump = dump(dbEnd, endId);
+  assert.equal((settledDump.capture as { frames: number }).frames, frames);
+  // Settling really happened: most sessions and findings left memory before the end...
+  const sessions = (endDump.ftp_sessions as string[]).length;
+  const heldToEnd = stored.result.facts.ftp.sessions.length;
+  assert.ok(sessions >= 100, `sessions: ${sessions}`);
+  assert.ok(sessions - heldToEnd >= sessions / 3, `sessions held to the end: ${heldToEnd} of ${sessions}`);
+  assert.ok(stored.settledFindings > 0, 'findings stored during the run');
+  // ...FTPS sessions among those held (they wait for the TLS facts)...
+  assert.ok(stored.result.facts.ftp.sessions.some((s) => s.tls.mode !== 'none'), 'an FTPS session waited for the end');
+  // ...and every table holds the same rows either way.
+  assert.deepEqual(settledDump, endDump);
+  // Findings read back in the same order (first evidence frame), whatever order they were stored in.
+  const order = (db: typeof dbEnd, id: number): string[] => findingsFor(db, id).map((f) => `${f.frames[0]} ${f.code} ${JSON.stringify(f.subject)}`);
+  assert.deepEqual(order(dbSettled, stored.captureId), order(dbEnd, endId));
+  const stamps = order(dbEnd, endId).map((s) => Number(s.split(' ')[0]));
+  assert.deepEqual(stamps, [...stamps].sort((a, b) => a - b));
+});
