@@ -46,7 +46,10 @@ export function printSummary(db: Db, captureId: number, dbPath: string, _options
   out.push(`findings  ${findings.length === 0 ? 'none' : bySev.map(([s, n]) => `${n} ${s}`).join(', ')}`);
   // One block per code, most severe first: the first occurrence's explanation, how many more.
   const codes = new Map<string, typeof findings>();
-  for (const f of findings) codes.set(f.code, [...(codes.get(f.code) ?? []), f]);
+  for (const f of findings) {
+    const list = codes.get(f.code);
+    if (list) list.push(f); else codes.set(f.code, [f]);
+  }
   const order = [...codes.entries()].sort((a, b) => SEVERITIES.indexOf(a[1][0].severity) - SEVERITIES.indexOf(b[1][0].severity) || a[0].localeCompare(b[0]));
   for (const [code, list] of order) {
     const first = list[0];

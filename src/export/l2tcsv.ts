@@ -8,7 +8,7 @@
 import type { ExportData } from './timeline.js';
 import type { TimelineEvent } from './event.js';
 import { l2tDateTime } from './time.js';
-import { printable } from './text.js';
+import { defuseFormula, printable } from './text.js';
 
 export const L2T_FIELDS = ['date', 'time', 'timezone', 'MACB', 'source', 'sourcetype', 'type', 'user', 'host', 'short', 'desc', 'version', 'filename', 'inode', 'notes', 'format', 'extra'] as const;
 
@@ -17,7 +17,8 @@ const SOURCE_TYPE: Record<TimelineEvent['type'], string> = {
 };
 
 function field(v: string | number | null | undefined): string {
-  const s = v === null || v === undefined || v === '' ? '-' : printable(String(v)).replace(/,/g, ' ');
+  const s = v === null || v === undefined || v === '' ? '-'
+    : typeof v === 'string' ? defuseFormula(printable(v).replace(/,/g, ' ')) : printable(String(v)).replace(/,/g, ' ');
   return s.includes('"') ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

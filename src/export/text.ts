@@ -52,10 +52,20 @@ export function mdFence(body: string, info = 'text'): string {
   return `${fence}${info}\n${clean}\n${fence}`;
 }
 
-/** RFC 4180 field: quoted when it holds a comma, a quote or a line break; quotes doubled. */
+/**
+ * A text cell a spreadsheet would run as a formula (OWASP "CSV injection": = + - @, or a tab or
+ * carriage return first) gets a leading apostrophe, which spreadsheets show as text. Packet
+ * strings (FTP commands, file names, SNI) are attacker-controlled and land in these cells.
+ * A lone "-" (the placeholder of empty l2tcsv cells) is no formula and stays.
+ */
+export function defuseFormula(s: string): string {
+  return s.length > 1 && /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
+/** RFC 4180 field: quoted when it holds a comma, a quote or a line break; quotes doubled; text never a formula. */
 export function csvField(v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return '';
-  const s = printable(String(v), false);
+  const s = typeof v === 'string' ? defuseFormula(printable(v, false)) : printable(String(v), false);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

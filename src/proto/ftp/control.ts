@@ -73,7 +73,8 @@ function pushData(s: LineSplitter, byte: number, at: number, out: FtpLine[]): vo
   if (s.discarding) return;
   if (s.len < MAX_LINE_BYTES || (s.len === MAX_LINE_BYTES && byte === CR)) {
     if (s.len === s.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.min(MAX_LINE_BYTES + 1, Math.max(128, s.buf.length * 2)));
+      // Memory of its own (not the shared pool: see ownedCopy); the splitter lives as long as the session.
+      const grown = Buffer.allocUnsafeSlow(Math.min(MAX_LINE_BYTES + 1, Math.max(128, s.buf.length * 2)));
       s.buf.copy(grown, 0, 0, s.len);
       s.buf = grown;
     }

@@ -10,6 +10,9 @@ import { type Extension, readExtensionBlock, readExtensionList } from './extensi
 import { type ClientHello, type ServerHello, parseClientHello, parseServerHello } from './hello.js';
 import { alertDescriptionName, alertLevelName, handshakeTypeName } from './names.js';
 import { ByteReader, type Malformed, malformed } from './reader.js';
+import { ownedCopy } from '../../decode/bytes.js';
+
+const EMPTY_PENDING = Buffer.alloc(0);
 
 export * from './hello.js';
 export type { Extension, ExtensionProblem, PskIdentity } from './extensions.js';
@@ -71,11 +74,11 @@ export function pushHandshake(
     }
     if (buf.length - pos < 4 + length) break;
     // Copy: the caller's record buffer may be a view into a reused chunk.
-    out.push({ kind: 'handshake', msgType, body: Buffer.from(buf.subarray(pos + 4, pos + 4 + length)), streamOffset: offsetOf(pos) });
+    out.push({ kind: 'handshake', msgType, body: ownedCopy(buf.subarray(pos + 4, pos + 4 + length)), streamOffset: offsetOf(pos) });
     pos += 4 + length;
   }
   state.pendingOffset = offsetOf(pos);
-  state.pending = Buffer.from(buf.subarray(pos));
+  state.pending = pos === buf.length ? EMPTY_PENDING : ownedCopy(buf.subarray(pos));
   return out;
 }
 

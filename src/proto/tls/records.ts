@@ -8,6 +8,7 @@
  */
 import { type ClientHello, parseSslv2ClientHello } from './hello.js';
 import { type Malformed, malformed } from './reader.js';
+import { ownedCopy } from '../../decode/bytes.js';
 
 export const CONTENT = {
   CHANGE_CIPHER_SPEC: 20, ALERT: 21, HANDSHAKE: 22, APPLICATION_DATA: 23, HEARTBEAT: 24,
@@ -167,7 +168,7 @@ export function pushRecords(state: RecordSplitter, chunk: Buffer): RecordOutput[
   }
   // The caller may reuse its buffer: keep only owned bytes across calls.
   const last = state.chunks.length - 1;
-  if (last >= 0 && state.chunks[last].buffer === chunk.buffer) state.chunks[last] = Buffer.from(state.chunks[last]);
+  if (last >= 0 && state.chunks[last].buffer === chunk.buffer) state.chunks[last] = ownedCopy(state.chunks[last]);
   return out;
 }
 
