@@ -316,12 +316,16 @@ function sameSide(flow: Flow, net: Ipv4Header | Ipv6Header, src: string, sport: 
 }
 
 /**
- * Direction-independent 52-bit hash of an IPv4 5-tuple (exact in a double). Collisions are
- * possible and handled by the caller, which verifies the tuple.
+ * Direction-independent 30-bit hash of an IPv4 5-tuple. Thirty bits keep it a small integer
+ * (a V8 Smi): Map look-ups by it need no boxed number per packet, which a wider key did.
+ * Collisions are possible and handled by the caller, which verifies the tuple and files the
+ * second flow by its text key.
  */
 export function tupleHash(proto: number, a: number, pa: number, b: number, pb: number): number {
   if (a > b || (a === b && pa > pb)) { const t = a; a = b; b = t; const u = pa; pa = pb; pb = u; }
-  const h1 = (Math.imul(a ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(b ^ (proto << 24), 0x85ebca6b)) >>> 0;
-  const h2 = (Math.imul((pa << 16) ^ pb ^ proto, 0xc2b2ae35) ^ (h1 >>> 15)) & 0xfffff;
-  return h1 * 0x100000 + h2;
+  let h = Math.imul(a ^ 0x5bd1e995, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 15) ^ b, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ ((pa << 16) | pb), 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16) ^ proto, 0x27d4eb2d);
+  return (h ^ (h >>> 15)) & 0x3fffffff;
 }

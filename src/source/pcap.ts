@@ -52,6 +52,10 @@ export class PcapParser implements CaptureParser {
 
   push(chunk: Buffer): void {
     if (this.stopped) return;
+    if (this.haveHeader && this.carry.buf.length > 0) {
+      chunk = this.stitch(chunk);
+      if (this.stopped) return;
+    }
     this.carry.append(chunk);
     if (!this.haveHeader && !this.readHeader()) return;
     this.readRecords();
@@ -90,6 +94,29 @@ export class PcapParser implements CaptureParser {
     this.haveHeader = true;
     this.carry.consume(24);
     return true;
+  }
+
+  /**
+   * A record left cut at the end of the previous chunk: joins it with just the bytes of `chunk`
+   * it needs and reads it, so the rest of the chunk is read in place. Joining the whole chunk
+   * instead copied every chunk once more (the whole file, for records nearly always straddle).
+   * Returns what is left of `chunk`; falls back to joining when the record is longer still.
+   */
+  private stitch(chunk: Buffer): Buffer {
+    const tail = this.carry.buf;
+    const caplenAt = 8;
+    let header = tail;
+    if (tail.length < 16) {
+      if (tail.length + chunk.length < 16) return chunk;
+      header = Buffer.concat([tail, chunk.subarray(0, 16 - tail.length)]);
+    }
+    const caplen = this.le ? header.readUInt32LE(caplenAt) : header.readUInt32BE(caplenAt);
+    if (caplen > this.maxCaplen) return chunk; // readRecords reports it with its offset
+    const need = 16 + caplen - tail.length;
+    if (need <= 0 || need > chunk.length) return chunk;
+    this.carry.buf = Buffer.concat([tail, chunk.subarray(0, need)]);
+    this.readRecords();
+    return chunk.subarray(need);
   }
 
   private readRecords(): void {

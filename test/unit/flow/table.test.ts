@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FlowTable, flowKey, type FlowHooks, type FlowTableOptions } from '../../../src/flow/table.js';
+import { FlowTable, flowKey, tupleHash, type FlowHooks, type FlowTableOptions } from '../../../src/flow/table.js';
 import { flowState, type Dir, type Flow, type StreamConsumer } from '../../../src/flow/flow.js';
 import { decodePacket, type Packet } from '../../../src/decode/packet.js';
 import { LINKTYPE } from '../../../src/source/frame.js';
@@ -439,4 +439,47 @@ test('the reassembly cap is reported through the capHit hook', () => {
   assert.deepEqual(h.capHits, [[0, 0, 3]]);
   assert.deepEqual(a.seen.gaps, [[0, 0, 10]]);
   h.finish();
+});
+
+test('two IPv4 flows whose tuples share a hash stay two flows, each with its own packets, found by lookup', () => {
+  // Search real colliding tuples of the 30-bit hash: one client talking to many servers on port 21.
+  const a = (10 << 24) | 1;
+  const seen = new Map<number, Spec>();
+  let pair: [Spec, Spec] | null = null;
+  const dotted = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  for (let host = 2; host < 1 << 20 && pair === null; host++) {
+    const b = (10 << 24) | host;
+    for (let sp = 40000; sp < 40005; sp++) {
+      const hash = tupleHash(TCP, a, sp, b, 21);
+      const spec: Spec = { src: '10.0.0.1', sp, dst: dotted(b), dp: 21 };
+      const other = seen.get(hash);
+      if (other !== undefined) { pair = [other, spec]; break; }
+      seen.set(hash, spec);
+    }
+  }
+  if (pair === null) assert.fail('no colliding tuple found');
+  const [x, y] = pair;
+  assert.equal(tupleHash(TCP, a, x.sp, Number(x.dst.split('.').reduce((n, o) => n * 256 + Number(o), 0)), 21),
+    tupleHash(TCP, a, y.sp, Number(y.dst.split('.').reduce((n, o) => n * 256 + Number(o), 0)), 21));
+  const h = new Harness();
+  const rev = (s: Spec): Spec => ({ src: s.dst, sp: s.dp, dst: s.src, dp: s.sp });
+  h.tcp(x, 100, 0, SYN);
+  h.tcp(y, 500, 0, SYN);
+  h.tcp(rev(x), 900, 101, SYN | ACK);
+  h.tcp(rev(y), 700, 501, SYN | ACK);
+  const px = 'from x', py = 'from y, longer';
+  h.tcp(x, 101, 901, ACK, px);
+  h.tcp(y, 501, 701, ACK, py);
+  h.tcp(y, 501 + py.length, 701, ACK | FIN);
+  assert.deepEqual(h.frameFlow, [0, 1, 0, 1, 0, 1, 1], 'every packet found its own flow');
+  const flows = h.finish();
+  assert.equal(flows.length, 2);
+  const [fx, fy] = flows;
+  assert.deepEqual([fx.dstIp, fx.srcPort, fy.dstIp, fy.srcPort], [x.dst, x.sp, y.dst, y.sp]);
+  assert.deepEqual(fx.packets, [2, 1]);
+  assert.deepEqual(fy.packets, [3, 1]);
+  assert.deepEqual([fx.payloadBytes[0], fy.payloadBytes[0]], [px.length, py.length]);
+  assert.ok(fx.tcp!.handshakeComplete && fy.tcp!.handshakeComplete);
+  // One of the two is filed by its numeric hash, the other by its text key.
+  assert.notEqual(fx.numKey === -1, fy.numKey === -1);
 });
