@@ -9,3 +9,17 @@ export function ownedCopy(src: Uint8Array): Buffer {
   out.set(src);
   return out;
 }
+
+// Big- and little-endian reads for the per-packet path. Buffer's readUInt16BE and friends
+// validate their offset on every call; here the callers have checked the length already.
+export function u16be(b: Uint8Array, o: number): number {
+  return (b[o] << 8) | b[o + 1];
+}
+
+export function u32be(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+export function u32le(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}

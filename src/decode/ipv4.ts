@@ -1,4 +1,5 @@
 import { malformed, type Malformed } from './malformed.js';
+import { u16be, u32be } from './bytes.js';
 
 export interface Ipv4Header {
   readonly kind: 'ipv4';
@@ -35,14 +36,14 @@ export function decodeIpv4(b: Buffer, off: number): Ipv4Header | Malformed {
   const ihl = (vihl & 0x0f) * 4;
   if (ihl < 20) return malformed('ipv4', off, `IPv4 header length ${ihl} below 20`);
   if (b.length < off + ihl) return malformed('ipv4', off, 'IPv4 options cut short');
-  const total = b.readUInt16BE(off + 2);
+  const total = u16be(b, off + 2);
   // TSO/offloaded captures show total length 0; trust the captured bytes then, as Wireshark does.
   const effectiveTotal = total === 0 ? b.length - off : total;
   if (effectiveTotal < ihl) return malformed('ipv4', off + 2, `IPv4 total length ${total} shorter than its header`);
-  const ff = b.readUInt16BE(off + 6);
+  const ff = u16be(b, off + 6);
   const end = Math.min(b.length, off + effectiveTotal);
   return new Ipv4View(
-    b.readUInt32BE(off + 12), b.readUInt32BE(off + 16), b[off + 9], b[off + 8], b.readUInt16BE(off + 4),
+    u32be(b, off + 12), u32be(b, off + 16), b[off + 9], b[off + 8], u16be(b, off + 4),
     ihl, total, ff, off + ihl, end, off + effectiveTotal, off + effectiveTotal > b.length,
   );
 }

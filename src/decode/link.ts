@@ -1,6 +1,7 @@
 import { LINKTYPE } from '../source/frame.js';
 import { macAt } from './addr.js';
 import { malformed, type Malformed } from './malformed.js';
+import { u16be } from './bytes.js';
 
 export const ETHERTYPE = {
   IPV4: 0x0800, ARP: 0x0806, RARP: 0x8035, VLAN: 0x8100, QINQ: 0x88a8, IPV6: 0x86dd,
@@ -38,7 +39,7 @@ export function decodeLink(b: Buffer, linkType: number): LinkLayer | Malformed |
   switch (linkType) {
     case LINKTYPE.ETHERNET: {
       if (b.length < 14) return malformed('eth', 0, `Ethernet header needs 14 bytes, frame has ${b.length}`);
-      let type = b.readUInt16BE(12);
+      let type = u16be(b, 12);
       let off = 14;
       let vlans: number[] | null = null;
       for (;;) {

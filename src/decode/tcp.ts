@@ -1,4 +1,5 @@
 import { malformed, type Malformed } from './malformed.js';
+import { u16be, u32be } from './bytes.js';
 
 export const TCP_FLAG = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
 
@@ -27,12 +28,12 @@ export function decodeTcp(b: Buffer, off: number, end: number, declaredEnd = end
   const hdrEnd = Math.min(off + hl, end);
   return {
     kind: 'tcp',
-    srcPort: b.readUInt16BE(off),
-    dstPort: b.readUInt16BE(off + 2),
-    seq: b.readUInt32BE(off + 4),
-    ack: b.readUInt32BE(off + 8),
+    srcPort: u16be(b, off),
+    dstPort: u16be(b, off + 2),
+    seq: u32be(b, off + 4),
+    ack: u32be(b, off + 8),
     flags: b[off + 13],
-    window: b.readUInt16BE(off + 14),
+    window: u16be(b, off + 14),
     headerLength: hl,
     payloadOffset: hdrEnd,
     payloadLength: end - hdrEnd,

@@ -1,5 +1,6 @@
 import type { CaptureParser, CaptureSink } from './parser.js';
 import { ChunkCarry } from './parser.js';
+import { u32be, u32le } from '../decode/bytes.js';
 
 /** Largest record libpcap accepts for ordinary link types (MAXIMUM_SNAPLEN). */
 export const MAX_RECORD = 262144;
@@ -126,10 +127,10 @@ export class PcapParser implements CaptureParser {
     const len = b.length;
     const fracDiv = this.nanos ? 1000 : 1;
     while (len - pos >= 16) {
-      const sec = le ? b.readUInt32LE(pos) : b.readUInt32BE(pos);
-      const frac = le ? b.readUInt32LE(pos + 4) : b.readUInt32BE(pos + 4);
-      const caplen = le ? b.readUInt32LE(pos + 8) : b.readUInt32BE(pos + 8);
-      const origLen = le ? b.readUInt32LE(pos + 12) : b.readUInt32BE(pos + 12);
+      const sec = le ? u32le(b, pos) : u32be(b, pos);
+      const frac = le ? u32le(b, pos + 4) : u32be(b, pos + 4);
+      const caplen = le ? u32le(b, pos + 8) : u32be(b, pos + 8);
+      const origLen = le ? u32le(b, pos + 12) : u32be(b, pos + 12);
       if (caplen > this.maxCaplen) {
         this.fail(this.carry.base + pos, `record ${this.frameNo + 1} claims ${caplen} captured bytes (limit ${this.maxCaplen}): file is corrupt from here`);
         return;
