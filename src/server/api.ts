@@ -14,7 +14,7 @@
  *   GET  /api/captures/:id/ftp/sessions/:s/commands   one FTP session's commands and replies
  *   POST /api/uploads?name=FILE              body = the capture file; 202 with the job
  *   GET  /api/jobs, /api/jobs/:id            analysis jobs and their progress
- *   GET  /api/compare?inside=A&outside=B     not yet: answers 501 until `compare` exists
+ *   GET  /api/compare?inside=A&outside=B     `faultline compare --json` for two stored captures (no packet detail)
  *   GET  /api/live                           server-sent events of the live capture (serve --sniff)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,6 +28,7 @@ import type { JobQueue } from './jobs.js';
 import { ftpDialogue, timelineEvents } from './facts-queries.js';
 import type { Access } from './auth.js';
 import { knownSecrets, redact } from './secrets.js';
+import { CompareInputError, compareDocument } from '../compare/document.js';
 import type { LiveHub } from './live.js';
 
 export interface ApiContext {
@@ -90,7 +91,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
   if (!get) { sendError(res, 405, 'method-not-allowed', `${method} is not allowed on ${url.pathname}`, { Allow: 'GET' }); return; }
 
   if (parts[0] === 'config' && parts.length === 1) {
-    sendJson(res, 200, { version: ctx.version, maxUpload: ctx.maxUpload, sections: SECTIONS.filter((s) => s !== null).map((s) => s!.key), tokenRequired: ctx.access.tokenRequired, compare: false, live: ctx.live.status });
+    sendJson(res, 200, { version: ctx.version, maxUpload: ctx.maxUpload, sections: SECTIONS.filter((s) => s !== null).map((s) => s!.key), tokenRequired: ctx.access.tokenRequired, compare: true, live: ctx.live.status });
     return;
   }
   if (parts[0] === 'live' && parts.length === 1) { ctx.live.handle(req, res); return; }
@@ -102,8 +103,19 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
     return;
   }
   if (parts[0] === 'compare' && parts.length === 1) {
-    // Hook for `faultline compare`: once it exists, answer with its document for the pair.
-    sendError(res, 501, 'not-implemented', 'comparing an inside and an outside capture is not available yet (the compare command does not exist)');
+    const inside = captureId(url.searchParams.get('inside') ?? '');
+    const outside = captureId(url.searchParams.get('outside') ?? '');
+    if (inside === null || outside === null) { sendError(res, 400, 'bad-request', 'give two stored captures: /api/compare?inside=ID&outside=ID'); return; }
+    let doc: Record<string, unknown>;
+    try {
+      // From SQLite alone: the server keeps no capture files, so there is no per-packet detail
+      // (sequence shifts, which packets went missing); `faultline compare FILE FILE` has it.
+      doc = compareDocument(ctx.db, inside, outside, { showPasswords: false });
+    } catch (e) {
+      if (e instanceof CompareInputError) { sendError(res, 404, 'not-found', e.message); return; }
+      throw e;
+    }
+    sendJson(res, 200, redact(doc, knownSecrets(ctx.db, [inside, outside])));
     return;
   }
   if (parts[0] === 'captures') {

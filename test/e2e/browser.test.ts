@@ -359,7 +359,7 @@ test('markup in file names, FTP user and file names, reply texts and certificate
   await w.page.close();
 });
 
-test('the compare view sets the inside and outside announcements side by side', async () => {
+test('the compare view shows the pair as `faultline compare` sees it: the rewritten 227 side by side, the NAT rule, FTP_ADDRESS_REWRITTEN', async () => {
   const w = await newPage();
   const [inside, outside] = await uploadThroughPicker(w.page, [files.inside, files.outside]);
   // Ground truth from tshark's FTP dissector: the 227's address and port on each side.
@@ -374,6 +374,10 @@ test('the compare view sets the inside and outside announcements side by side', 
   assert.ok(cells[1].includes(a), `inside cell ${cells[1]} has ${a}`);
   assert.ok(cells[2].includes(b), `outside cell ${cells[2]} has ${b}`);
   assert.equal(await row.getAttribute('class'), 'differs');
+  const facts = (await w.page.locator('#compare-facts li').allTextContents()).join('\n');
+  assert.match(facts, /NAT: DNAT \S+ → \S+/, facts);
+  assert.match(facts, /1 FTP session matched/, facts);
+  assert.equal(await w.page.locator('#compare-result article.finding[data-code="FTP_ADDRESS_REWRITTEN"]').count(), 1);
   await shot(w.page, '07-compare');
   assert.deepEqual(w.errors, []);
   await w.page.close();

@@ -1,7 +1,8 @@
 /**
  * The JSON API: a capture's document is the CLI's `--json` document, sub-resources are slices
  * of it, the FTP dialogue the ladder draws comes back with passwords masked even from a
- * database written with --show-passwords, and unknown things answer 404/405/501.
+ * database written with --show-passwords, /api/compare is `faultline compare --json` for two stored
+ * captures, and unknown things answer 400/404/405.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,7 +70,7 @@ test('sub-resources: captures list, findings, flows, hosts, warnings, timeline, 
     const config = (await getJson<{ maxUpload: number; sections: string[]; compare: boolean }>(s, '/api/config')).json;
     assert.equal(config.maxUpload, 5 * 1024 ** 2);
     assert.ok(config.sections.includes('ftp') && config.sections.includes('nlb'), config.sections.join());
-    assert.equal(config.compare, false);
+    assert.equal(config.compare, true);
 
     const list = (await getJson<{ captures: Array<{ id: number; name: string; frames: number; findings: Record<string, number> }> }>(s, '/api/captures')).json.captures;
     assert.equal(list.length, 1);
@@ -130,7 +131,7 @@ test('passwords never leave the server, even from a database written with --show
   }
 });
 
-test('unknown captures, routes and methods; compare waits for its command', async () => {
+test('unknown captures, routes and methods; compare needs two stored captures', async () => {
   const s = await startServer();
   try {
     for (const path of ['/api/captures/42', '/api/captures/abc', '/api/captures/42/findings', '/api/nothing', '/api/jobs/nope']) {
@@ -142,9 +143,71 @@ test('unknown captures, routes and methods; compare waits for its command', asyn
     assert.equal(post.status, 405);
     const get = await fetch(`${s.url}/api/uploads`);
     assert.equal(get.status, 405);
-    const compare = await getJson<{ error: { code: string } }>(s, '/api/compare?inside=1&outside=2');
-    assert.equal(compare.status, 501);
-    assert.equal(compare.json.error.code, 'not-implemented');
+    const compare = await getJson<{ error: { code: string; message: string } }>(s, '/api/compare?inside=1&outside=2');
+    assert.equal(compare.status, 404);
+    assert.match(compare.json.error.message, /no complete capture with id 1/);
+    for (const q of ['', '?inside=1', '?inside=1&outside=x', '?inside=-1&outside=2']) {
+      const bad = await getJson<{ error: { code: string } }>(s, `/api/compare${q}`);
+      assert.equal(bad.status, 400, q);
+      assert.equal(bad.json.error.code, 'bad-request', q);
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+interface Announced { frame: number; text: string; announcedIp: string; announcedPort: number }
+interface CompareSection {
+  packetDetail: boolean;
+  roles: { verdict: string; determined: boolean; basis: unknown };
+  inside: { capture: number };
+  clock: unknown; pairs: unknown[]; nat: unknown[]; missing: unknown[];
+  rewrites: Array<{ inside: Announced; outside: Announced; sequenceShift?: unknown } & Record<string, unknown>>;
+  counts: Record<string, number>;
+}
+
+test('GET /api/compare is what `faultline compare --json` says about the same pair, from SQLite alone', async () => {
+  const lab = (f: string): string => join(repoRoot, 'captures', 'lab', f);
+  const [insideFile, outsideFile] = [lab('pasv-nat-helper.inside.pcap'), lab('pasv-nat-helper.outside.pcap')];
+  const out = spawnSync(process.execPath, [cli, 'compare', insideFile, outsideFile, '--db', join(dir, 'compare.db'), '--json'], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const fromCli = JSON.parse(out.stdout) as { compare: CompareSection; findings: Array<{ code: string }> };
+  const s = await startServer();
+  try {
+    const ids: number[] = [];
+    for (const [name, file] of [['inside.pcap', insideFile], ['outside.pcap', outsideFile]]) {
+      const r = await upload(s, name, readFileSync(file));
+      assert.equal(r.status, 202);
+      const job = await waitForJob(s, (r.json.job as { id: string }).id);
+      assert.equal(job.state, 'done', job.message ?? '');
+      ids.push(job.captureId!);
+    }
+    // Given the other way round: the traffic says which side is which, as on the command line.
+    const { status, json } = await getJson<typeof fromCli>(s, `/api/compare?inside=${ids[1]}&outside=${ids[0]}`);
+    assert.equal(status, 200);
+    const api = json.compare;
+    const cmd = fromCli.compare;
+    assert.equal(api.packetDetail, false, 'no capture files on the server');
+    assert.equal(cmd.packetDetail, true);
+    assert.equal(api.roles.verdict, 'swapped');
+    assert.match(String(api.roles.basis), /second capture shows the private address .*inside one/);
+    assert.equal(api.inside.capture, ids[0]);
+    // Every conclusion equal; only what needs the packets themselves (sequence shifts) differs.
+    const same = (c: CompareSection): unknown => ({
+      clock: c.clock, pairs: c.pairs, nat: c.nat, missing: c.missing,
+      rewrites: c.rewrites.map(({ sequenceShift: _s, ...r }) => r),
+      counts: c.counts, determined: c.roles.determined,
+    });
+    assert.deepEqual(same(api), same(cmd));
+    assert.equal(api.counts.rewrites, 1);
+    // The 227 as each side saw it: the inside address and the helper's outside one (tshark's reading).
+    const announced = (p: string): string => spawnSync('tshark', ['-r', p, '-Y', 'ftp.response.code == 227', '-T', 'fields', '-e', 'ftp.passive.ip', '-e', 'ftp.passive.port'], { encoding: 'utf8' }).stdout.trim().split('\t').join(':');
+    const r = api.rewrites[0];
+    assert.equal(`${r.inside.announcedIp}:${r.inside.announcedPort}`, announced(insideFile));
+    assert.equal(`${r.outside.announcedIp}:${r.outside.announcedPort}`, announced(outsideFile));
+    const codes = (doc: { findings: Array<{ code: string }> }): string[] => doc.findings.map((f) => f.code).sort();
+    assert.ok(codes(json).includes('FTP_ADDRESS_REWRITTEN'));
+    assert.deepEqual(codes(json), codes(fromCli));
   } finally {
     await s.close();
   }

@@ -1,7 +1,7 @@
 // Hash routes, so the page works from any path and needs no server-side routing:
 //   #/                                 captures and uploads
 //   #/capture/ID[/TAB[/ARG]]           one capture: overview, findings, ftp[/SESSION], tls, nlb, timeline
-//   #/compare[/INSIDE/OUTSIDE]         inside/outside pair (waits for the compare command)
+//   #/compare[/INSIDE/OUTSIDE]         inside/outside pair, as `faultline compare` sees it
 import { el, mount } from './dom.js';
 import { ApiError } from './api.js';
 import { renderCaptures } from './views/captures.js';

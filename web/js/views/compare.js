@@ -1,10 +1,18 @@
-// Inside/outside pair. The real comparison belongs to `faultline compare` (GET /api/compare,
-// which answers 501 until that command exists): when it answers, its document is shown with
-// FTP_ADDRESS_REWRITTEN first. Until then the two captures' FTP announcements are set side by
-// side in order, which already shows a NAT helper rewriting (or not rewriting) the 227 address.
+// Inside/outside pair: the document `faultline compare` prints, for two stored captures
+// (GET /api/compare): what the comparison worked out (which side is which, the clock offset,
+// NAT rules, packets seen on one side only), its findings with FTP_ADDRESS_REWRITTEN first, and
+// every announcement that differs between matched sessions, inside text beside outside text.
+// Everything shown is packet text: it goes into the page as text nodes only (el()).
 import { el, mount, section, emptyNote } from '../dom.js';
-import { getJson, captureDocument, ApiError } from '../api.js';
+import { getJson } from '../api.js';
 import { findingCard } from './findings.js';
+
+function announced(side, kind) {
+  return [
+    el('div', { class: 'mono' }, `${kind} ${side.announcedIp}:${side.announcedPort}`),
+    el('div', { class: 'muted small' }, `frame ${side.frame}: ${side.text ?? ''}`),
+  ];
+}
 
 export async function renderCompare(view, { inside, outside, setCrumbs }) {
   setCrumbs([{ text: 'captures', href: '#/' }, { text: 'compare inside / outside' }]);
@@ -18,27 +26,32 @@ export async function renderCompare(view, { inside, outside, setCrumbs }) {
       el('p', {}, 'inside (server side of the NAT) ', pickInside, ' outside (client side) ', pickOutside, ' ', go)),
     result));
   if (!inside || !outside) return;
-  try {
-    const doc = await getJson(`/api/compare?inside=${encodeURIComponent(inside)}&outside=${encodeURIComponent(outside)}`);
-    mount(result, section('Findings of the comparison', el('div', { class: 'findings' },
-      [...(doc.findings ?? [])].sort((a, b) => (a.code === 'FTP_ADDRESS_REWRITTEN' ? -1 : 0) - (b.code === 'FTP_ADDRESS_REWRITTEN' ? -1 : 0)).map((f) => findingCard(f, outside)))));
-    return;
-  } catch (e) {
-    if (!(e instanceof ApiError && e.status === 501)) throw e;
-  }
-  const [a, b] = await Promise.all([captureDocument(inside), captureDocument(outside)]);
-  const ann = (d) => (d.ftp?.sessions ?? []).flatMap((s) => (s.channels ?? []).map((c) => ({ s, c })));
-  const left = ann(a), right = ann(b);
-  const n = Math.max(left.length, right.length);
-  const cell = (x) => (x ? [el('div', { class: 'mono' }, `${x.c.kind} ${x.c.announcedIp}:${x.c.announcedPort}`), el('div', { class: 'muted small' }, `frame ${x.c.frame}: ${x.c.text ?? ''}`)] : el('span', { class: 'muted' }, '–'));
-  mount(result, el('section', { class: 'card' },
-    el('h2', {}, 'Announcements side by side'),
-    el('p', { class: 'notice' }, 'The compare command is not available yet: this is the pair\'s FTP announcements in order, not a matched comparison.'),
-    n === 0 ? emptyNote('Neither capture has FTP announcements.') : el('table', { class: 'grid compare' },
-      el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, `inside: ${a.captures?.[0]?.name ?? inside}`), el('th', {}, `outside: ${b.captures?.[0]?.name ?? outside}`), el('th', {}, ''))),
-      el('tbody', {}, Array.from({ length: n }, (_, i) => {
-        const differs = left[i] && right[i] && (left[i].c.announcedIp !== right[i].c.announcedIp || left[i].c.announcedPort !== right[i].c.announcedPort);
-        return el('tr', { class: differs ? 'differs' : null }, el('td', { class: 'num' }, String(i + 1)), el('td', {}, cell(left[i])), el('td', {}, cell(right[i])),
-          el('td', {}, differs ? 'differs: rewritten on the way' : ''));
-      })))));
+  const doc = await getJson(`/api/compare?inside=${encodeURIComponent(inside)}&outside=${encodeURIComponent(outside)}`);
+  const c = doc.compare;
+  const n = (count, one, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+  const name = (ref) => `#${ref.capture} ${ref.name ?? ''}`;
+  const facts = [
+    `inside ${name(c.inside)}, outside ${name(c.outside)}${c.roles.swapped ? ' (swapped: the evidence says the first capture is the outside one)' : ''}${c.roles.determined ? '' : ' (roles not determined from the traffic; taken as given)'}`,
+    `clock: outside − inside = ${(c.clock.offsetUs / 1e6).toFixed(6)} s (from ${c.clock.basis}${c.clock.samples ? `, ${n(c.clock.samples, 'sample')}` : ''})`,
+    `${n(c.counts.pairs, 'FTP session')} matched (${c.counts.unpairedInside} inside only, ${c.counts.unpairedOutside} outside only), ${n(c.counts.flowsPaired, 'connection')} paired, ${c.counts.translated} translated`,
+    ...c.nat.map((r) => `NAT: ${r.text}`),
+    `${n(c.counts.missingPackets, 'packet')} seen on one side only${c.packetDetail ? '' : ' (from per-connection counts: the server keeps no capture files, `faultline compare FILE FILE` lists the frames)'}`,
+  ];
+  const findings = [...(doc.findings ?? [])].sort((a, b) => (a.code === 'FTP_ADDRESS_REWRITTEN' ? -1 : 0) - (b.code === 'FTP_ADDRESS_REWRITTEN' ? -1 : 0));
+  const rewrites = c.rewrites ?? [];
+  mount(result,
+    section('What the comparison worked out', el('ul', { id: 'compare-facts' }, facts.map((t) => el('li', {}, t)))),
+    el('section', { class: 'card' },
+      el('h2', {}, 'Announcements rewritten on the way'),
+      rewrites.length === 0 ? emptyNote('No announcement differs between the matched sessions.') : el('table', { class: 'grid compare' },
+        el('thead', {}, el('tr', {}, el('th', {}, '#'), el('th', {}, 'inside'), el('th', {}, 'outside'), el('th', {}, ''))),
+        el('tbody', {}, rewrites.map((r, i) => el('tr', { class: 'differs' },
+          el('td', { class: 'num' }, String(i + 1)),
+          el('td', {}, announced(r.inside, r.kind)),
+          el('td', {}, announced(r.outside, r.kind)),
+          el('td', {}, `rewritten: sessions ${r.session.inside} / ${r.session.outside}${r.lengthDelta ? `, line ${r.lengthDelta > 0 ? '+' : ''}${r.lengthDelta} bytes` : ''}`))))),
+    ),
+    section('Findings of the comparison', findings.length === 0 ? emptyNote('No findings in either capture.') : el('div', { class: 'findings' },
+      findings.map((f) => findingCard(f, f.capture ?? outside)))),
+  );
 }
