@@ -350,8 +350,6 @@ class FtpTracker {
   }
 }
 
-
-
 /** The store parts of a snapshot: protocol rows through the modules' own writers. */
 export function snapshotParts(s: LiveSnapshot): { settled: SnapshotPart | null; current: SnapshotPart } {
   const write = (facts: FactSet, only?: string) => (db: Db, cid: number): void => {

@@ -95,6 +95,7 @@ export class FtpAnalyzer implements Analyzer {
     }
     if (out.length === 0) return null;
     this.done.length = kept;
+    for (const f of out) this.matcher.forget(f.channels);
     out.sort((a, b) => a.flow - b.flow);
     return { protocol: 'ftp', fill: (facts) => { facts.ftp.sessions = out; }, sessions: new Set(out.map((f) => f.flow)) };
   }
@@ -107,6 +108,7 @@ export class FtpAnalyzer implements Analyzer {
     let kept = 0;
     for (const s of this.done) if (!sessions.has(s)) this.done[kept++] = s;
     this.done.length = kept;
+    for (const s of sessions) this.matcher.forget(s.fact.channels);
   }
 
   /** Finished sessions still held for finish() (neither settled nor released). */

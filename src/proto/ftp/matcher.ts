@@ -10,7 +10,7 @@
  */
 import type { Dir, Flow } from '../../flow/flow.js';
 import { addConnection, type ChannelState } from './channel.js';
-import type { DataConnectionFact, MatchKind } from './facts.js';
+import type { DataConnectionFact, FtpChannelFact, MatchKind } from './facts.js';
 import { newConnection, observe } from './observe.js';
 import { startsWithTlsHandshake } from './tls-records.js';
 import { isPrivateAddress } from './portmath.js';
@@ -84,6 +84,23 @@ export class DataChannelMatcher {
 
   tracks(flow: Flow): boolean {
     return this.tracked.has(flow.index);
+  }
+
+  /**
+   * The session of these announcements was stored and forgotten: drop them from the port index
+   * too. Expired announcements otherwise leave it only when a flow to the same port comes by,
+   * which with random passive ports may be never.
+   */
+  forget(channels: FtpChannelFact[]): void {
+    for (const fact of channels) {
+      const list = this.byPort.get(fact.announcedPort);
+      if (!list) continue;
+      const i = list.findIndex((ch) => ch.fact === fact);
+      if (i < 0) continue;
+      list[i].open = false;
+      list.splice(i, 1);
+      if (list.length === 0) this.byPort.delete(fact.announcedPort);
+    }
   }
 
   /** A matched data connection whose flow has not ended yet. */
