@@ -1,6 +1,6 @@
 import type { Db } from './db.js';
 import type { Flow } from '../flow/flow.js';
-import { flowState } from '../flow/flow.js';
+import { flowRow, insertFindings, insertFlowRows } from './rows.js';
 import type { FactSet } from '../analysis/context.js';
 import type { Finding } from '../findings/types.js';
 import type { FlowSink, SettleSink, SettledPart } from '../analysis/pipeline.js';
@@ -37,11 +37,10 @@ function fluxTables(db: Db): string[] {
  * the earlier rows, so a database holds each capture once.
  */
 export class CaptureWriter implements FlowSink {
-  /** Rows of settled units written during the run (sessions, findings), for the progress report. */
+  /** Findings of settled units stored during the run, for the progress report. */
   settledFindings = 0;
   readonly captureId: number;
   private batch: Flow[] = [];
-  private insertFlow;
   /** Live commits: tables whose rows of this capture are rewritten, and where the kept rows end. */
   private fluxTables: string[] | null = null;
   private marks: Map<string, number> | null = null;
@@ -51,9 +50,6 @@ export class CaptureWriter implements FlowSink {
     this.captureId = Number(db.prepare(
       `INSERT INTO captures (file, name, analyzed_at) VALUES (?, ?, ?)`,
     ).run(file, name, new Date().toISOString()).lastInsertRowid);
-    this.insertFlow = db.prepare(`INSERT INTO flows (capture_id, idx, protocol, src_ip, src_port, dst_ip, dst_port,
-      first_ts, last_ts, first_frame, last_frame, packets_fwd, packets_rev, bytes_fwd, bytes_rev, payload_fwd, payload_rev,
-      state, tcp, icmp_errors, community_id, app) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
   }
 
   flow(f: Flow): void {
@@ -63,22 +59,11 @@ export class CaptureWriter implements FlowSink {
 
   private flushFlows(): void {
     if (this.batch.length === 0) return;
-    const rows = this.batch;
+    // Rows are taken at flush time: a flow's app label may still be set after it ended (a data
+    // connection claimed by an announcement read a moment later).
+    const rows = this.batch.map(flowRow);
     this.batch = [];
-    const cid = this.captureId;
-    const ins = this.insertFlow;
-    this.db.transaction(() => {
-      for (const f of rows) {
-        const t = f.tcp;
-        ins.run(cid, f.index, f.protocol, f.srcIp, f.srcPort, f.dstIp, f.dstPort,
-          Math.round(f.firstTs), Math.round(f.lastTs), f.firstFrame, f.lastFrame,
-          f.packets[0], f.packets[1], f.bytes[0], f.bytes[1], f.payloadBytes[0], f.payloadBytes[1],
-          flowState(f),
-          t ? JSON.stringify({ synSeen: t.synSeen, synFrame: t.synFrame, synRetransmissions: t.synRetransmissions, synAckSeen: t.synAckSeen, synAckFrame: t.synAckFrame, rstFrom: t.rstFrom, rstFrame: t.rstFrame, handshakeComplete: t.handshakeComplete, finFrom: t.finFrom }) : null,
-          f.icmpErrors.length ? JSON.stringify(f.icmpErrors) : null,
-          f.communityId, f.app);
-      }
-    })();
+    insertFlowRows(this.db, this.captureId, rows);
   }
 
   /**
@@ -90,11 +75,11 @@ export class CaptureWriter implements FlowSink {
       store: (part: SettledPart) => {
         const write = writers.get(part.protocol);
         if (write === undefined) throw new Error(`no fact writer for settled ${part.protocol} units`);
+        this.settledFindings += part.findings.length;
         this.db.transaction(() => {
           write?.(this.db, this.captureId, part.facts);
-          this.writeFindings(part.findings);
+          insertFindings(this.db, this.captureId, part.findings);
         })();
-        this.settledFindings += part.findings.length;
       },
     };
   }
@@ -143,8 +128,7 @@ export class CaptureWriter implements FlowSink {
   }
 
   private writeFindings(findings: Finding[]): void {
-    const fi = this.db.prepare(`INSERT INTO findings (capture_id, code, severity, title, explanation, mitigation, frames, first_ts, subject, details) VALUES (?,?,?,?,?,?,?,?,?,?)`);
-    for (const x of findings) fi.run(this.captureId, x.code, x.severity, x.title, x.explanation, x.mitigation, JSON.stringify(x.frames), x.firstTs === null ? null : Math.round(x.firstTs), JSON.stringify(x.subject), JSON.stringify(x.details));
+    insertFindings(this.db, this.captureId, findings);
   }
 
   /**
