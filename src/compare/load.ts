@@ -1,5 +1,6 @@
 /** Reads one stored capture's FTP sessions and TCP/UDP flows back from SQLite for `compare`. */
 import type { Db } from '../store/db.js';
+import { storedFlow, type FlowDbRow } from '../store/rows.js';
 import type { CaptureView, ChannelRecord, CommandRecord, FlowRecord, SessionRecord } from './model.js';
 
 interface CaptureRow { id: number; file: string; name: string; sha256: string | null; frames: number; first_ts: number | null; last_ts: number | null }
@@ -12,17 +13,12 @@ interface ChannelRow {
   session: number; channel: number; kind: string; mode: string; frame: number; ts: number; announced_ip: string; announced_port: number;
   text: string; command_seq: number | null; via: string; outcome: string; connections: string;
 }
-interface FlowRow {
-  idx: number; protocol: number; src_ip: string; src_port: number; dst_ip: string; dst_port: number; first_ts: number; last_ts: number;
-  first_frame: number; last_frame: number; packets_fwd: number; packets_rev: number; state: string; tcp: string | null;
-}
-
-function flowRecord(capture: number, r: FlowRow): FlowRecord {
-  const tcp = r.tcp ? JSON.parse(r.tcp) as { synSeen?: boolean; synFrame?: number; synRetransmissions?: number; synAckSeen?: boolean } : null;
+function flowRecord(capture: number, r: FlowDbRow): FlowRecord {
+  const f = storedFlow(r);
+  const tcp = f.tcpJson ? JSON.parse(f.tcpJson) as { synSeen?: boolean; synFrame?: number; synRetransmissions?: number; synAckSeen?: boolean } : null;
   return {
-    capture, index: r.idx, protocol: r.protocol, src: r.src_ip, srcPort: r.src_port, dst: r.dst_ip, dstPort: r.dst_port,
-    firstTs: r.first_ts, lastTs: r.last_ts, firstFrame: r.first_frame, lastFrame: r.last_frame,
-    packets: [r.packets_fwd, r.packets_rev], state: r.state,
+    capture, index: f.index, protocol: f.protocol, src: f.src, srcPort: f.srcPort, dst: f.dst, dstPort: f.dstPort,
+    firstTs: f.firstTs, lastTs: f.lastTs, firstFrame: f.firstFrame, lastFrame: f.lastFrame, packets: f.packets, state: f.state,
     synFrame: tcp?.synSeen && tcp.synFrame ? tcp.synFrame : null, synRetransmissions: tcp?.synRetransmissions ?? 0, synAckSeen: tcp?.synAckSeen === true,
   };
 }
@@ -54,7 +50,6 @@ export function loadCapture(db: Db, id: number): CaptureView | null {
     firstFrame: r.first_frame, lastFrame: r.last_frame, firstTs: r.first_ts, lastTs: r.last_ts, greetingCode: r.greeting_code,
     tlsMode: r.tls_mode, commandCount: r.command_count, commands: commands.get(r.session) ?? [], channels: channels.get(r.session) ?? [],
   }));
-  const flows = (db.prepare(`SELECT idx, protocol, src_ip, src_port, dst_ip, dst_port, first_ts, last_ts, first_frame, last_frame,
-      packets_fwd, packets_rev, state, tcp FROM flows WHERE capture_id = ? AND protocol IN (6, 17) ORDER BY idx`).all(id) as FlowRow[]).map((r) => flowRecord(id, r));
+  const flows = (db.prepare(`SELECT * FROM flows WHERE capture_id = ? AND protocol IN (6, 17) ORDER BY idx`).all(id) as FlowDbRow[]).map((r) => flowRecord(id, r));
   return { id: c.id, file: c.file, name: c.name, sha256: c.sha256 ?? '', frames: c.frames, firstTs: c.first_ts, lastTs: c.last_ts, sessions, flows };
 }

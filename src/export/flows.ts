@@ -1,6 +1,7 @@
 /** Flow rows by index, read on demand: exports touch few flows of a capture that may hold millions. */
 import type { Db } from '../store/db.js';
 import { arr, num, obj, parseJson } from './sqlite.js';
+import { storedFlow, type FlowDbRow } from '../store/rows.js';
 
 export interface FlowView {
   index: number;
@@ -24,24 +25,17 @@ export interface FlowView {
   icmp: Array<{ frame: number; reporter: string; type: number; code: number }>;
 }
 
-interface FlowRow {
-  idx: number; protocol: number; src_ip: string; src_port: number; dst_ip: string; dst_port: number;
-  first_ts: number; last_ts: number; first_frame: number; last_frame: number; packets_fwd: number; packets_rev: number;
-  bytes_fwd: number; bytes_rev: number; state: string; tcp: string | null; icmp_errors: string | null;
-  community_id: string | null; app: string | null;
-}
-
-export function flowView(r: FlowRow): FlowView {
-  const icmp = arr(parseJson(r.icmp_errors)).map(obj).filter((e) => e !== null).map((e) => ({
+export function flowView(r: FlowDbRow): FlowView {
+  const f = storedFlow(r);
+  const icmp = arr(parseJson(f.icmpJson)).map(obj).filter((e) => e !== null).map((e) => ({
     frame: num(e.frame) ?? 0, reporter: String(e.reporter ?? '?'), type: num(e.type) ?? -1, code: num(e.code) ?? -1,
   }));
   return {
-    index: r.idx, protocol: r.protocol, src: r.src_ip, srcPort: r.src_port, dst: r.dst_ip, dstPort: r.dst_port,
-    firstTs: r.first_ts, lastTs: r.last_ts, firstFrame: r.first_frame, lastFrame: r.last_frame,
-    packets: [r.packets_fwd, r.packets_rev], bytes: [r.bytes_fwd, r.bytes_rev], state: r.state,
-    communityId: r.community_id, app: r.app,
-    synRetransmissions: num(obj(parseJson(r.tcp))?.synRetransmissions) ?? 0,
-    icmpFrames: icmp.map((e) => e.frame).filter((f) => f > 0), icmp,
+    index: f.index, protocol: f.protocol, src: f.src, srcPort: f.srcPort, dst: f.dst, dstPort: f.dstPort,
+    firstTs: f.firstTs, lastTs: f.lastTs, firstFrame: f.firstFrame, lastFrame: f.lastFrame,
+    packets: f.packets, bytes: f.bytes, state: f.state, communityId: f.communityId, app: f.app,
+    synRetransmissions: num(obj(parseJson(f.tcpJson))?.synRetransmissions) ?? 0,
+    icmpFrames: icmp.map((e) => e.frame).filter((x) => x > 0), icmp,
   };
 }
 
@@ -56,7 +50,7 @@ export class FlowIndex {
   get(index: number | null | undefined): FlowView | null {
     if (index === null || index === undefined) return null;
     if (!this.cache.has(index)) {
-      const r = this.byIdx.get(this.captureId, index) as FlowRow | undefined;
+      const r = this.byIdx.get(this.captureId, index) as FlowDbRow | undefined;
       this.cache.set(index, r ? flowView(r) : null);
     }
     return this.cache.get(index)!;
@@ -65,7 +59,7 @@ export class FlowIndex {
   /** Flows that ended badly (never answered, refused) or drew ICMP errors: the ones a timeline shows. */
   failures(): FlowView[] {
     const rows = this.db.prepare(`SELECT * FROM flows WHERE capture_id = ? AND (state IN ('syn-unanswered', 'rejected', 'syn-no-synack')
-      OR icmp_errors IS NOT NULL) ORDER BY first_ts, idx`).all(this.captureId) as FlowRow[];
+      OR icmp_errors IS NOT NULL) ORDER BY first_ts, idx`).all(this.captureId) as FlowDbRow[];
     return rows.map((r) => { const f = flowView(r); this.cache.set(f.index, f); return f; });
   }
 }

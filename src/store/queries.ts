@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import type { Finding } from '../findings/types.js';
+import { storedFlow, type FlowDbRow } from './rows.js';
 
 /** ISO 8601 with microseconds, from epoch microseconds. */
 export function isoTime(micros: number | null): string | null {
@@ -67,29 +68,22 @@ export interface FlowJson {
   index: number; protocol: number; src: string; srcPort: number; dst: string; dstPort: number;
   firstFrame: number; lastFrame: number; firstTs: string | null; lastTs: string | null;
   packets: [number, number]; bytes: [number, number]; payloadBytes: [number, number];
-  state: string; communityId: string; app: string | null;
+  state: string; communityId: string | null; app: string | null;
   tcp: Record<string, unknown> | null; icmpErrors: unknown[];
-}
-
-interface FlowRow {
-  idx: number; protocol: number; src_ip: string; src_port: number; dst_ip: string; dst_port: number;
-  first_frame: number; last_frame: number; first_ts: number; last_ts: number; packets_fwd: number; packets_rev: number;
-  bytes_fwd: number; bytes_rev: number; payload_fwd: number; payload_rev: number; state: string; community_id: string;
-  app: string | null; tcp: string | null; icmp_errors: string | null;
 }
 
 export function flowsFor(db: Db, captureId: number, opts: { limit?: number; app?: string } = {}): FlowJson[] {
   const rows = (opts.app
     ? db.prepare(`SELECT * FROM flows WHERE capture_id = ? AND app = ? ORDER BY idx LIMIT ?`).all(captureId, opts.app, opts.limit ?? 1e9)
-    : db.prepare(`SELECT * FROM flows WHERE capture_id = ? ORDER BY idx LIMIT ?`).all(captureId, opts.limit ?? 1e9)) as FlowRow[];
-  return rows.map((r) => ({
-    index: r.idx, protocol: r.protocol, src: r.src_ip, srcPort: r.src_port, dst: r.dst_ip, dstPort: r.dst_port,
-    firstFrame: r.first_frame, lastFrame: r.last_frame, firstTs: isoTime(r.first_ts), lastTs: isoTime(r.last_ts),
-    packets: [r.packets_fwd, r.packets_rev], bytes: [r.bytes_fwd, r.bytes_rev], payloadBytes: [r.payload_fwd, r.payload_rev],
-    state: r.state, communityId: r.community_id, app: r.app,
-    tcp: r.tcp ? JSON.parse(r.tcp) as Record<string, unknown> : null,
-    icmpErrors: r.icmp_errors ? JSON.parse(r.icmp_errors) as unknown[] : [],
-  }));
+    : db.prepare(`SELECT * FROM flows WHERE capture_id = ? ORDER BY idx LIMIT ?`).all(captureId, opts.limit ?? 1e9)) as FlowDbRow[];
+  return rows.map((r) => {
+    const { tcpJson, icmpJson, ...f } = storedFlow(r);
+    return {
+      ...f, firstTs: isoTime(f.firstTs), lastTs: isoTime(f.lastTs),
+      tcp: tcpJson ? JSON.parse(tcpJson) as Record<string, unknown> : null,
+      icmpErrors: icmpJson ? JSON.parse(icmpJson) as unknown[] : [],
+    };
+  });
 }
 
 /** Sections that protocol modules add to the JSON document (ftp, tls, nlb). */

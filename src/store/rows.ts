@@ -1,4 +1,7 @@
-/** Flow and finding rows: the statements and values the capture writer uses. */
+/**
+ * Flow and finding rows: what the capture writer puts in, and the one mapping of a stored flow
+ * row back to Flow's field names that every reader (the JSON document, exports, compare) uses.
+ */
 import type { Db } from './db.js';
 import type { Flow } from '../flow/flow.js';
 import { flowState } from '../flow/flow.js';
@@ -30,4 +33,33 @@ export function insertFlowRows(db: Db, captureId: number, rows: FlowRow[]): void
 export function insertFindings(db: Db, captureId: number, findings: Finding[]): void {
   const fi = db.prepare(`INSERT INTO findings (capture_id, code, severity, title, explanation, mitigation, frames, first_ts, subject, details) VALUES (?,?,?,?,?,?,?,?,?,?)`);
   for (const x of findings) fi.run(captureId, x.code, x.severity, x.title, x.explanation, x.mitigation, JSON.stringify(x.frames), x.firstTs === null ? null : Math.round(x.firstTs), JSON.stringify(x.subject), JSON.stringify(x.details));
+}
+
+/** Every column of a `flows` row, as SQLite returns it. */
+export interface FlowDbRow {
+  idx: number; protocol: number; src_ip: string; src_port: number; dst_ip: string; dst_port: number;
+  first_frame: number; last_frame: number; first_ts: number; last_ts: number; packets_fwd: number; packets_rev: number;
+  bytes_fwd: number; bytes_rev: number; payload_fwd: number; payload_rev: number; state: string;
+  community_id: string | null; app: string | null; tcp: string | null; icmp_errors: string | null;
+}
+
+/**
+ * A stored flow under Flow's names. The JSON columns stay text: the document parses them
+ * strictly, exports leniently (a database from an older faultline yields less, never an error).
+ */
+export interface StoredFlow {
+  index: number; protocol: number; src: string; srcPort: number; dst: string; dstPort: number;
+  firstFrame: number; lastFrame: number; firstTs: number; lastTs: number;
+  packets: [number, number]; bytes: [number, number]; payloadBytes: [number, number];
+  state: string; communityId: string | null; app: string | null;
+  tcpJson: string | null; icmpJson: string | null;
+}
+
+export function storedFlow(r: FlowDbRow): StoredFlow {
+  return {
+    index: r.idx, protocol: r.protocol, src: r.src_ip, srcPort: r.src_port, dst: r.dst_ip, dstPort: r.dst_port,
+    firstFrame: r.first_frame, lastFrame: r.last_frame, firstTs: r.first_ts, lastTs: r.last_ts,
+    packets: [r.packets_fwd, r.packets_rev], bytes: [r.bytes_fwd, r.bytes_rev], payloadBytes: [r.payload_fwd, r.payload_rev],
+    state: r.state, communityId: r.community_id, app: r.app, tcpJson: r.tcp, icmpJson: r.icmp_errors,
+  };
 }
