@@ -9,6 +9,7 @@
  * decrypted only through their handshake, to read TLS 1.3 certificates and prove the keys).
  */
 import type { Flow } from '../../flow/flow.js';
+import { ownedCopy } from '../../decode/bytes.js';
 import type { CertificateRegistry } from './cert-registry.js';
 import type { DecryptResult, TlsDecryptor } from './decrypt.js';
 import type {
@@ -20,7 +21,7 @@ import {
 } from './handshake.js';
 import { clientHelloFields, isTls13, serverHelloFields, sslv2CipherLabel } from './hello-facts.js';
 import { type KeyStore, ticketId } from './keystore.js';
-import { lookUpKeys } from './key-lookup.js';
+import { type HelloKeys, lookUpKeys } from './key-lookup.js';
 import { alertDescriptionName, alertLevelName, handshakeTypeName } from './names.js';
 import { CONTENT, type RecordSplitter, type Sslv2Record, type TlsRecord, newRecordSplitter, pushRecords } from './records.js';
 import type { ResumptionIndex } from './resumption.js';
@@ -92,8 +93,13 @@ export class TlsConnection {
   readonly fact: TlsHandshakeFact;
   readonly flow: Flow;
   private sides: Record<TlsRole, Side>;
-  private clientHello: ClientHello | null = null;
-  private serverHello: ServerHello | null = null;
+  /**
+   * What the connection still needs of its hellos once their facts are taken: the randoms and
+   * the suite for key lookup, the offered versions. The parsed hellos (every extension with its
+   * bytes) are not kept: thousands of connections in flight made them a large share of the heap.
+   */
+  private clientHello: (HelloKeys['client'] & { supportedVersions: number[] }) | null = null;
+  private serverHello: HelloKeys['server'] | null = null;
   private sslv2Server = false;
   private dec: TlsDecryptor | null = null;
   /** Keys were looked up (TLS 1.3 at the ServerHello, TLS ≤ 1.2 at the first ChangeCipherSpec). */
@@ -409,7 +415,7 @@ export class TlsConnection {
   private onClientHello(h: ClientHello, frame: number, ts: number): void {
     const f = this.fact;
     if (this.clientHello !== null) return; // the second ClientHello after a HelloRetryRequest: the first one fingerprints the client
-    this.clientHello = h;
+    this.clientHello = { random: ownedCopy(h.random), supportedVersions: h.supportedVersions ?? [] };
     f.clientHelloFrame = frame;
     f.clientHelloTs = ts;
     Object.assign(f, clientHelloFields(h));
@@ -425,7 +431,7 @@ export class TlsConnection {
       return;
     }
     if (this.serverHello !== null) return;
-    this.serverHello = h;
+    this.serverHello = { random: ownedCopy(h.random), cipherSuite: h.cipherSuite, negotiatedVersion: h.negotiatedVersion, encryptThenMac: h.encryptThenMac };
     f.serverHelloFrame = frame;
     f.serverHelloTs = ts;
     Object.assign(f, serverHelloFields(h));

@@ -25,7 +25,10 @@ export type KeyLookup =
   /** Secrets are there but cannot be used (unsupported suite, wrong secret length). */
   | { kind: 'unusable'; detail: string };
 
-export function lookUpKeys(keys: KeyStore, ch: ClientHello, sh: ServerHello,
+/** What key lookup reads of the hellos (a connection keeps only this once their facts are taken). */
+export type HelloKeys = { client: Pick<ClientHello, 'random'>; server: Pick<ServerHello, 'random' | 'cipherSuite' | 'negotiatedVersion' | 'encryptThenMac'> };
+
+export function lookUpKeys(keys: KeyStore, ch: HelloKeys['client'], sh: HelloKeys['server'],
   resumedBy: { sessionId: string | null; ticketId: string | null } | null): KeyLookup {
   const version = sh.negotiatedVersion;
   if (version === 0x0304) {
