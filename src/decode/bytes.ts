@@ -23,3 +23,13 @@ export function u32be(b: Uint8Array, o: number): number {
 export function u32le(b: Uint8Array, o: number): number {
   return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 }
+
+/**
+ * The same text as one flat string, for text kept beyond the moment it was built. V8 keeps a
+ * string made with `+` or a template literal as a tree of its pieces (a "cons string", from 13
+ * characters up), which for a finding's 300-character explanation costs several times its
+ * length in heap. A JSON round trip is the portable way to get a sequential copy.
+ */
+export function flatString(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
+}

@@ -1,6 +1,7 @@
 import type { FactSet } from '../analysis/context.js';
 import type { Finding, Rule, RuleOptions } from './types.js';
 import { RULES } from './registry.js';
+import { flatString } from '../decode/bytes.js';
 
 /** Runs every rule over a capture's facts; findings come out ordered by first evidence frame. */
 export function runRules(facts: FactSet, opts: RuleOptions, rules: Rule[] = RULES): Finding[] {
@@ -10,9 +11,10 @@ export function runRules(facts: FactSet, opts: RuleOptions, rules: Rule[] = RULE
       out.push({
         code: rule.code,
         severity: rule.severity,
-        title: d.title ?? rule.title,
-        explanation: d.explanation ?? rule.explanation,
-        mitigation: d.mitigation ?? rule.mitigation,
+        // Findings wait in memory until stored: one flat string each, not a tree of pieces.
+        title: flatString(d.title ?? rule.title),
+        explanation: flatString(d.explanation ?? rule.explanation),
+        mitigation: flatString(d.mitigation ?? rule.mitigation),
         frames: [...new Set(d.frames)].sort((a, b) => a - b),
         firstTs: d.firstTs,
         subject: d.subject,

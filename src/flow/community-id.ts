@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseIp } from '../decode/addr.js';
+import { flatString } from '../decode/bytes.js';
 
 /** ICMP type pairs that make a two-way "conversation" (Community ID spec, v1). */
 const ICMP4_PAIRS: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17 };
@@ -28,5 +29,6 @@ export function communityId(src: string, dst: string, protocol: number, srcPort:
   const [a, b, pa, pb] = ordered ? [s, d, sp, dp] : [d, s, dp, sp];
   const parts = [Buffer.from([seed >> 8, seed & 0xff]), a, b, Buffer.from([protocol, 0])];
   if (hasPorts) parts.push(Buffer.from([pa >> 8, pa & 0xff, pb >> 8, pb & 0xff]));
-  return '1:' + createHash('sha1').update(Buffer.concat(parts)).digest('base64');
+  // Kept by every flow until it ends: one flat string, not '1:' and the digest as two pieces.
+  return flatString('1:' + createHash('sha1').update(Buffer.concat(parts)).digest('base64'));
 }

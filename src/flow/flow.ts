@@ -46,6 +46,7 @@ export interface StreamConsumer {
 export interface Flow {
   /** 0-based, in order of first packet, unique within a capture (like Wireshark's tcp.stream, across protocols). */
   index: number;
+  /** The direction-independent text key (flowKey) of flows filed by it; '' for those filed by `numKey`. */
   key: string;
   /** IPv4 flows: the endpoint addresses as numbers and the hash they are filed under (-1 when filed by `key`). */
   srcNum: number;

@@ -126,7 +126,8 @@ export class FlowTable {
     const net = pkt.net as Ipv4Header | Ipv6Header;
     const v4 = net.kind === 'ipv4';
     const [aNum, bNum] = !v4 ? [-1, -1] : reversed ? [net.dstNum, net.srcNum] : [net.srcNum, net.dstNum];
-    const key = flowKey(proto, src, sport, dst, dport);
+    // The text key only for flows filed by it: an IPv4 flow's numeric hash is its key.
+    const key = numKey === -1 ? flowKey(proto, src, sport, dst, dport) : '';
     const flow: Flow = {
       index: this.nextIndex++, key, srcNum: aNum, dstNum: bNum, numKey, protocol: proto,
       srcIp: aIp, srcPort: aPort, dstIp: bIp, dstPort: bPort,
@@ -209,7 +210,8 @@ export class FlowTable {
 
   /** Starts reassembly for a flow and subscribes a consumer to both directions. */
   attach(flow: Flow, consumer: StreamConsumer): void {
-    flow.consumers.push(consumer);
+    // A new array of the exact size: push would reserve 17 slots, per flow, for one or two consumers.
+    flow.consumers = [...flow.consumers, consumer];
     if (flow.streams !== null) return;
     const sinkFor = (dir: Dir): StreamSink => ({
       data: (bytes, offset, frameNo, ts) => { for (const c of flow.consumers) c.data(dir, bytes, offset, frameNo, ts); },

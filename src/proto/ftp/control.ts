@@ -3,7 +3,7 @@
  * command parsing and multi-line reply assembly. All state lives in the explicit
  * `LineSplitter` / `ReplyAssembler` objects the caller owns; nothing here throws on input.
  */
-import { isKnownCommand } from './commands.js';
+import { commandInfo } from './commands.js';
 
 /** Longest line kept; anything beyond is cut so one endless line cannot grow memory. */
 export const MAX_LINE_BYTES = 8192;
@@ -194,7 +194,9 @@ export function parseCommand(line: string): FtpCommand | MalformedLine {
   }
   const rest = sp < 0 ? '' : line.slice(sp + 1);
   const upper = verb.toUpperCase();
-  return { kind: 'command', verb: upper, arg: rest === '' ? null : rest, known: isKnownCommand(upper) };
+  // A known verb is the vocabulary's own string: sessions keep thousands of commands, one copy each.
+  const info = commandInfo(upper);
+  return { kind: 'command', verb: info ? info.verb : upper, arg: rest === '' ? null : rest, known: info !== undefined };
 }
 
 /**

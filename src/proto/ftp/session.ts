@@ -18,6 +18,7 @@ import { settleChannels } from './outcome.js';
 import type {
   ChannelMode, FtpChannelFact, FtpCommandFact, FtpReplyFact, FtpSessionFact, FtpTransferFact, LineVisibility, TlsFrom,
 } from './facts.js';
+import { flatString } from '../../decode/bytes.js';
 
 export interface SessionHooks {
   /** A new announcement: the matcher starts waiting for its connection. */
@@ -402,7 +403,7 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
     const fact: FtpChannelFact = {
       id: f.channels.length, kind: ann.kind, mode, frame, ts,
       // RFC 2428 §3: EPSV names no address; the data connection goes to the control connection's server.
-      announcedIp: ann.ip ?? f.server, announcedPort: ann.port, arithmetic: ann.arithmetic, text,
+      announcedIp: ann.ip ?? f.server, announcedPort: ann.port, arithmetic: flatString(ann.arithmetic), text,
       command, accepted: mode === 'passive' ? true : null, acceptReply: null, via, transfer: null,
       connections: [], observed: null, outcome: 'not-captured', windowClosedFrame: null,
     };

@@ -8,6 +8,7 @@ import type { ClientHello, ServerHello } from './hello.js';
 import { ticketId } from './keystore.js';
 import { cipherSuiteLabel, isGrease, versionName } from './names.js';
 import { SSL2_CIPHER_SPECS } from './cipher-suites.js';
+import { flatString } from '../../decode/bytes.js';
 
 export type ClientHelloFields = Pick<TlsHandshakeFact,
   'sslv2ClientHello' | 'clientVersion' | 'offeredVersions' | 'offeredCipherCount' | 'clientExtensions' | 'sni' | 'alpnOffered'
@@ -31,7 +32,7 @@ export function clientHelloFields(h: ClientHello): ClientHelloFields {
     pskIdentityIds: (h.preSharedKey?.identities ?? []).map((i) => ticketId(i.identity)),
     ja3: fp.md5,
     ja3String: fp.string,
-    ja4: ja4(h).ja4,
+    ja4: flatString(ja4(h).ja4),
   };
 }
 
