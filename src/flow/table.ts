@@ -30,6 +30,8 @@ export interface FlowTableOptions {
 
 const SCTP = 132;
 const DEFAULTS: FlowTableOptions = { maxPendingPerDirection: 1 << 20, idleTimeout: 600, closedTimeout: 60 };
+/** The consumer list of a flow nobody reads: shared, and frozen because attach() replaces it rather than pushing. */
+const NO_CONSUMERS: StreamConsumer[] = Object.freeze([]) as unknown as StreamConsumer[];
 const SWEEP_EVERY = 1 << 15;
 
 /**
@@ -139,7 +141,7 @@ export class FlowTable {
       } : null,
       icmpErrors: [],
       communityId: communityId(aIp, bIp, proto, cidA, cidB),
-      app: null, consumers: [], streams: null, sinks: null, detected: [false, false], ended: false,
+      app: null, consumers: NO_CONSUMERS, streams: null, sinks: null, detected: [false, false], ended: false,
     };
     if (numKey !== -1) this.byNum.set(numKey, flow); else this.byKey.set(key, flow);
     if (this.size > this.peakFlows) this.peakFlows = this.size;
@@ -261,6 +263,11 @@ export class FlowTable {
     }
     for (const c of flow.consumers) c.end(flow);
     this.hooks.flowEnd(flow);
+    // No more bytes come for an ended flow: its reassembly state goes, though sessions and
+    // facts may keep the flow itself for its numbers (an FTP session until it is stored).
+    flow.streams = null;
+    flow.sinks = null;
+    flow.consumers = NO_CONSUMERS;
   }
 
   /**

@@ -62,7 +62,8 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
   /** Found by dialogue and not yet confirmed by a command only FTP has. */
   tentative: boolean;
   abandoned = false;
-  private stream: ControlStream;
+  /** Released when the control connection ends (null): nothing reads from it afterwards. */
+  private stream: ControlStream | null;
   private replies = newReplyAssembler();
   private decrypted: Record<Role, LineSplitter> = { client: newLineSplitter(), server: newLineSplitter() };
   private pending: Pending[] = [];
@@ -73,6 +74,8 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
   private orphans: Orphan[] = [];
   private greetingDone = false;
   private tlsSink: FtpTlsSink | null = null;
+  /** The server's stream was not clear text when the connection ended. */
+  private endedUnclear = false;
   private warned = new Set<string>();
   private ended = false;
 
@@ -106,7 +109,14 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
 
   /** The control channel is encrypted and nothing hands its text back: announcements are invisible. */
   get unreadable(): boolean {
-    return this.stream.mode('server') !== 'clear' && this.fact.tls.decryptedLines === 0;
+    const unclear = this.stream ? this.stream.mode('server') !== 'clear' : this.endedUnclear;
+    return unclear && this.fact.tls.decryptedLines === 0;
+  }
+
+  /** The control stream while the connection is open; reading after its end is a programming error. */
+  private get control(): ControlStream {
+    if (this.stream === null) throw new Error(`FTP control flow ${this.fact.flow}: read after its end`);
+    return this.stream;
   }
 
   get peers(): ControlPeers {
@@ -118,14 +128,14 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
 
   data(dir: Dir, bytes: Buffer, offset: number, frameNo: number, ts: number): void {
     if (this.abandoned) return;
-    this.stream.data(dir === this.clientDir ? 'client' : 'server', bytes, offset, frameNo, ts);
+    this.control.data(dir === this.clientDir ? 'client' : 'server', bytes, offset, frameNo, ts);
   }
 
   gap(dir: Dir, offset: number, length: number, frameNo: number): void {
     if (this.abandoned) return;
     const role: Role = dir === this.clientDir ? 'client' : 'server';
     this.fact.gapBytes += length;
-    this.stream.gap(role, offset, length, frameNo);
+    this.control.gap(role, offset, length, frameNo);
     // A multi-line reply cut by missing bytes would swallow every later reply.
     if (role === 'server') this.replies = newReplyAssembler();
     this.warnOnce(`gap-${role}`, `FTP control flow ${this.flow.index}: ${length} bytes missing from the ${role}'s stream at offset ${offset}; commands and replies may be unpaired after it`, frameNo);
@@ -137,12 +147,19 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
     this.fact.lastFrame = flow.lastFrame;
     this.fact.lastTs = flow.lastTs;
     if (this.abandoned) return;
-    this.stream.end(flow.lastFrame, flow.lastTs);
+    this.control.end(flow.lastFrame, flow.lastTs);
     for (const o of this.orphans.splice(0)) this.answer(o, false);
     const open = endReplies(this.replies);
     if (open) this.malformed(`FTP control flow ${flow.index}: ${open.reason}`, flow.lastFrame);
-    for (const role of ROLES) if (this.stream.mode(role) !== 'clear') this.tlsSink?.end(role, -1);
-    if (this.stream.holdOverflow) this.warnOnce('hold', `FTP control flow ${flow.index}: more than ${this.limits.maxHold} client bytes after AUTH before its reply; the excess was not read`, flow.lastFrame);
+    for (const role of ROLES) if (this.control.mode(role) !== 'clear') this.tlsSink?.end(role, -1);
+    if (this.control.holdOverflow) this.warnOnce('hold', `FTP control flow ${flow.index}: more than ${this.limits.maxHold} client bytes after AUTH before its reply; the excess was not read`, flow.lastFrame);
+    // The session may wait a while to be stored (two minutes for late data connections, FTPS
+    // until the end): what reading its streams needed goes now, the fact stays.
+    this.endedUnclear = this.control.mode('server') !== 'clear';
+    this.stream = null;
+    this.tlsSink = null;
+    this.replies = newReplyAssembler();
+    this.decrypted = { client: newLineSplitter(), server: newLineSplitter() };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -231,7 +248,7 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
         f.tls.auth = (cmd.arg ?? '').trim().toUpperCase();
         f.tls.authFrame = frame;
         // What the client sends next is TLS only if the reply is 234: wait for it (RFC 4217 §4).
-        if (lineEnd !== null) this.stream.holdClientFrom(lineEnd);
+        if (lineEnd !== null) this.control.holdClientFrom(lineEnd);
         break;
       case 'PBSZ':
         f.tls.pbsz = { value: cmd.arg, frame, code: null };
@@ -318,10 +335,10 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
       if (ann && ann.kind !== 'malformed') this.announce(ann, 'passive', frame, reply.ts, r.text, head ? head.command.seq : null, via);
       else if (ann) this.malformed(`FTP control flow ${this.flow.index}: ${r.code} reply "${r.text.slice(0, 60)}" not understood: ${ann.reason}`, frame);
     }
-    if (r.code === 234 && via === 'clear' && (head?.command.verb === 'AUTH' || this.stream.holding)) {
+    if (r.code === 234 && via === 'clear' && (head?.command.verb === 'AUTH' || this.control.holding)) {
       if (head) head.command.final = reply;
       f.tls.authReply = reply;
-      this.startExplicitTls(this.stream.holdStart ?? head?.lineEnd ?? null, r.endOffset, frame);
+      this.startExplicitTls(this.control.holdStart ?? head?.lineEnd ?? null, r.endOffset, frame);
       return;
     }
     if (!head) return;
@@ -350,7 +367,7 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
         break;
       case 'AUTH':
         f.tls.authReply = reply;
-        this.stream.releaseHold();
+        this.control.releaseHold();
         break;
       case 'PBSZ':
         if (f.tls.pbsz) f.tls.pbsz.code = code;
@@ -425,8 +442,8 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
   // TLS
 
   private startExplicitTls(authLineEnd: number | null, replyEnd: number, frame: number): void {
-    const from: TlsFrom = { offsetClient: authLineEnd ?? this.stream.offset('client'), offsetServer: replyEnd, frame };
-    this.stream.startTls(from.offsetClient, from.offsetServer);
+    const from: TlsFrom = { offsetClient: authLineEnd ?? this.control.offset('client'), offsetServer: replyEnd, frame };
+    this.control.startTls(from.offsetClient, from.offsetServer);
     this.tlsBegan(from, false);
   }
 
@@ -434,11 +451,11 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
     if (this.fact.tls.mode !== 'none') return;
     if (this.tentative) { this.decide(false); return; }
     const from: TlsFrom = {
-      offsetClient: role === 'client' ? 0 : this.stream.offset('client'),
-      offsetServer: role === 'server' ? 0 : this.stream.offset('server'),
+      offsetClient: role === 'client' ? 0 : this.control.offset('client'),
+      offsetServer: role === 'server' ? 0 : this.control.offset('server'),
       frame,
     };
-    this.stream.startTls(from.offsetClient, from.offsetServer);
+    this.control.startTls(from.offsetClient, from.offsetServer);
     this.tlsBegan(from, true);
   }
 
