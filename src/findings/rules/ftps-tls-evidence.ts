@@ -1,10 +1,9 @@
 /**
- * Extension point between the FTPS rules and the TLS analyzer's facts. The FTPS rules need, per
- * flow index, what each TLS handshake offered and got; `facts.tls` does not record handshakes
- * yet, so this reads them by shape: once `facts.tls.handshakes` holds objects with the fields of
- * `FtpsHandshakeView` (extra fields are fine), FTPS_SESSION_REUSE_MISSING and
- * FTPS_DATA_UNPROTECTED use them with no change here. Until then the map is empty and the
- * rules rely on what the FTP dialogue and the data connections' first bytes show.
+ * What the FTPS rules read of the TLS analyzer's handshakes: per flow index, what each
+ * handshake offered and got. Read by shape from `facts.tls.handshakes` (the fields of
+ * `FtpsHandshakeView`; a handshake without a ClientHello is no view), so FTPS_SESSION_REUSE_MISSING
+ * depends on these few fields only. Without TLS facts for a flow it relies on what the FTP
+ * dialogue shows (the server's refusal text).
  */
 import type { FactSet } from '../../analysis/context.js';
 
