@@ -5,7 +5,7 @@ import { NotACaptureError } from '../source/open.js';
 import { openDb } from '../store/db.js';
 import { analyzeAndStore } from '../store/ingest.js';
 import { PROTOCOLS } from '../protocols.js';
-import { analysisDocument } from '../store/queries.js';
+import { writeAnalysisDocument } from '../store/queries.js';
 import { UserError } from './errors.js';
 import { parsePassiveRange, parseTrusted, readKeylog } from './options.js';
 import { progressBar } from './progress.js';
@@ -65,7 +65,8 @@ export function registerAnalyze(program: Command): void {
         throw e;
       }
     }
-    if (flags.json) process.stdout.write(JSON.stringify(analysisDocument(db, ids, { showPasswords: options.showPasswords }, PROTOCOLS.map((p) => p.document)), null, 2) + '\n');
+    // Streamed a batch of rows at a time: the document of a large capture is never whole in memory.
+    if (flags.json) writeAnalysisDocument((text) => process.stdout.write(text), db, ids, { showPasswords: options.showPasswords }, PROTOCOLS.map((p) => p.document));
     db.close();
     if (failures > 0) process.exitCode = 1;
   });

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { captureRows, findingsFor, hostsFor, protocolsFor, warningsFor, isoTime } from '../store/queries.js';
+import { captureRows, findingDigest, hostsFor, protocolsFor, warningsFor, isoTime } from '../store/queries.js';
 import { SEVERITIES } from '../findings/types.js';
 import type { AnalyzeOptions } from '../analysis/context.js';
 import type { DecodeStats } from '../analysis/facts.js';
@@ -41,22 +41,18 @@ export function printSummary(db: Db, captureId: number, dbPath: string, _options
   for (const w of warnings.slice(0, 20)) out.push(`          ${w.offset >= 0 ? `@${w.offset}: ` : ''}${w.message}`);
   if (warnings.length > 20) out.push(`          ... ${warnings.length - 20} more (see --json)`);
   out.push(...protocolLines(db, captureId));
-  const findings = findingsFor(db, captureId);
-  const bySev = SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
-  out.push(`findings  ${findings.length === 0 ? 'none' : bySev.map(([s, n]) => `${n} ${s}`).join(', ')}`);
+  const digest = findingDigest(db, captureId);
+  const total = digest.reduce((n, d) => n + d.count, 0);
+  const bySev = SEVERITIES.map((s) => [s, digest.filter((d) => d.severity === s).reduce((n, d) => n + d.count, 0)] as const).filter(([, n]) => n > 0);
+  out.push(`findings  ${total === 0 ? 'none' : bySev.map(([s, n]) => `${n} ${s}`).join(', ')}`);
   // One block per code, most severe first: the first occurrence's explanation, how many more.
-  const codes = new Map<string, typeof findings>();
-  for (const f of findings) {
-    const list = codes.get(f.code);
-    if (list) list.push(f); else codes.set(f.code, [f]);
-  }
-  const order = [...codes.entries()].sort((a, b) => SEVERITIES.indexOf(a[1][0].severity) - SEVERITIES.indexOf(b[1][0].severity) || a[0].localeCompare(b[0]));
-  for (const [code, list] of order) {
-    const first = list[0];
-    out.push(`  [${first.severity}] ${code}${list.length > 1 ? ` ×${list.length}` : ''}: ${first.title}`);
+  const order = [...digest].sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.code.localeCompare(b.code));
+  for (const d of order) {
+    const first = d.first[0];
+    out.push(`  [${d.severity}] ${d.code}${d.count > 1 ? ` ×${d.count}` : ''}: ${first.title}`);
     out.push(`          ${first.explanation}`);
-    const frames = list.flatMap((f) => f.frames.slice(0, 4));
-    out.push(`          frames ${frames.slice(0, 12).join(', ')}${frames.length > 12 || list.some((f) => f.frames.length > 4) ? ', ...' : ''}`);
+    const frames = d.first.flatMap((f) => f.frames.slice(0, 4));
+    out.push(`          frames ${frames.slice(0, 12).join(', ')}${d.evidenceFrames > 12 || d.maxFrames > 4 ? ', ...' : ''}`);
     out.push(`          fix: ${first.mitigation}`);
   }
   out.push(`stored    ${dbPath} (capture ${captureId})`);

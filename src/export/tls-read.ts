@@ -6,6 +6,7 @@
  */
 import type { Db } from '../store/db.js';
 import { PROTOCOLS } from '../protocols.js';
+import { materialize } from '../store/json-stream.js';
 import { arr, num, obj, str, type Json } from './sqlite.js';
 import { parseTimeArg } from './time.js';
 import type { FlowIndex } from './flows.js';
@@ -72,7 +73,8 @@ export function readTls(db: Db, captureId: number, flows: FlowIndex): TlsHandsha
   if (!doc) return [];
   let section: unknown;
   try {
-    section = doc.section(db, [captureId], { showPasswords: false });
+    // The section's list is lazy (read in batches): read it whole here, where the rows are wanted.
+    section = materialize(doc.section(db, [captureId], { showPasswords: false }));
   } catch {
     // A TLS module whose tables this database predates: no handshakes rather than no export.
     return [];

@@ -1,6 +1,7 @@
 import type { Db } from './db.js';
 import type { Finding } from '../findings/types.js';
 import { storedFlow, type FlowDbRow } from './rows.js';
+import { inBatches, materialize, writeJson } from './json-stream.js';
 
 /** ISO 8601 with microseconds, from epoch microseconds. */
 export function isoTime(micros: number | null): string | null {
@@ -34,17 +35,67 @@ export function captureJson(c: CaptureRow): Record<string, unknown> {
 
 interface FindingRow { id: number; capture_id: number; code: string; severity: string; title: string; explanation: string; mitigation: string; frames: string; first_ts: number | null; subject: string; details: string }
 
+/** Rows of a long list are read this many at a time when the document is streamed. */
+export const DOCUMENT_BATCH = 500;
+
+const FINDING_ORDER = `ORDER BY json_extract(frames, '$[0]') IS NULL, json_extract(frames, '$[0]'), code, id`;
+
+function findingOf(r: FindingRow): Finding & { id: number; capture: number } {
+  return {
+    id: r.id, capture: r.capture_id, code: r.code, severity: r.severity as Finding['severity'], title: r.title,
+    explanation: r.explanation, mitigation: r.mitigation, frames: JSON.parse(r.frames) as number[],
+    firstTs: r.first_ts, subject: JSON.parse(r.subject) as Finding['subject'], details: JSON.parse(r.details) as Record<string, unknown>,
+  };
+}
+
 /**
  * In order of first evidence frame (then code), as the rules engine orders them: findings of
  * units settled during the run are stored before the rest, so insertion order is not that.
  */
 export function findingsFor(db: Db, captureId: number): Array<Finding & { id: number; capture: number }> {
-  const rows = db.prepare(`SELECT * FROM findings WHERE capture_id = ?
-    ORDER BY json_extract(frames, '$[0]') IS NULL, json_extract(frames, '$[0]'), code, id`).all(captureId) as FindingRow[];
-  return rows.map((r) => ({
-    id: r.id, capture: r.capture_id, code: r.code, severity: r.severity as Finding['severity'], title: r.title,
-    explanation: r.explanation, mitigation: r.mitigation, frames: JSON.parse(r.frames) as number[],
-    firstTs: r.first_ts, subject: JSON.parse(r.subject) as Finding['subject'], details: JSON.parse(r.details) as Record<string, unknown>,
+  return (db.prepare(`SELECT * FROM findings WHERE capture_id = ? ${FINDING_ORDER}`).all(captureId) as FindingRow[]).map(findingOf);
+}
+
+/** findingsFor as a lazy list: the order is read first (ids only), the rows a batch at a time. */
+export function findingsLazy(db: Db, captureId: number, batch = DOCUMENT_BATCH): Iterable<Finding & { id: number; capture: number }> {
+  const ids = (db.prepare(`SELECT id FROM findings WHERE capture_id = ? ${FINDING_ORDER}`).pluck().all(captureId)) as number[];
+  const rows = db.prepare(`SELECT * FROM findings WHERE id IN (SELECT value FROM json_each(?))`);
+  return inBatches(ids, batch, (some) => inOrder(some, rows.all(JSON.stringify(some)) as FindingRow[], (r) => r.id).map(findingOf));
+}
+
+/** `rows` (fetched by the keys in `keys`, in any order) in the order of `keys`. */
+export function inOrder<K, R>(keys: readonly K[], rows: R[], keyOf: (r: R) => K): R[] {
+  const byKey = new Map(rows.map((r) => [keyOf(r), r] as const));
+  return keys.map((k) => byKey.get(k)).filter((r): r is R => r !== undefined);
+}
+
+/** One finding code of a capture, as the summary prints it: how many, the first few in order, whether there is more evidence. */
+export interface FindingCodeDigest {
+  code: string;
+  severity: Finding['severity'];
+  count: number;
+  /** The first findings by evidence frame (at most `firstN`): title, explanation, mitigation and frames. */
+  first: Array<Pick<Finding, 'title' | 'explanation' | 'mitigation' | 'frames'>>;
+  /** Evidence frames of the code's findings, counting four of each at most (what the summary would list). */
+  evidenceFrames: number;
+  /** The most frames any one of them names. */
+  maxFrames: number;
+}
+
+/**
+ * The findings of a capture by code, counted in SQL: what a summary prints without loading every
+ * finding (tens of thousands on a large capture) with its details.
+ */
+export function findingDigest(db: Db, captureId: number, firstN = 12): FindingCodeDigest[] {
+  const codes = db.prepare(`SELECT code, severity, COUNT(*) AS n, SUM(MIN(json_array_length(frames), 4)) AS ev,
+    MAX(json_array_length(frames)) AS mx FROM findings WHERE capture_id = ? GROUP BY code, severity`).all(captureId) as
+    Array<{ code: string; severity: string; n: number; ev: number; mx: number }>;
+  const first = db.prepare(`SELECT title, explanation, mitigation, frames FROM findings WHERE capture_id = ? AND code = ? AND severity = ?
+    ORDER BY json_extract(frames, '$[0]') IS NULL, json_extract(frames, '$[0]'), id LIMIT ?`);
+  return codes.map((c) => ({
+    code: c.code, severity: c.severity as Finding['severity'], count: c.n, evidenceFrames: c.ev, maxFrames: c.mx,
+    first: (first.all(captureId, c.code, c.severity, firstN) as Array<{ title: string; explanation: string; mitigation: string; frames: string }>)
+      .map((r) => ({ title: r.title, explanation: r.explanation, mitigation: r.mitigation, frames: JSON.parse(r.frames) as number[] })),
   }));
 }
 
@@ -87,13 +138,20 @@ export function flowsFor(db: Db, captureId: number, opts: { limit?: number; app?
 }
 
 /** Sections that protocol modules add to the JSON document (ftp, tls, nlb). */
-export interface DocumentOptions { showPasswords?: boolean }
+export interface DocumentOptions {
+  showPasswords?: boolean;
+  /** Rows per read of a lazy list (sections may return lazy lists, see json-stream.ts). */
+  batch?: number;
+}
 export type DocumentSection = (db: Db, captureIds: number[], opts: DocumentOptions) => unknown;
 
-/** The `--json` document of FINDINGS.md for some captures. */
-export function analysisDocument(db: Db, captureIds: number[], opts: DocumentOptions = {}, sections: Array<{ key: string; section: DocumentSection } | null> = []): Record<string, unknown> {
+/**
+ * The `--json` document of FINDINGS.md for some captures, with its long lists (findings and the
+ * protocol sections' lists) lazy: writeJson prints it a batch of rows at a time.
+ */
+export function documentParts(db: Db, captureIds: number[], opts: DocumentOptions = {}, sections: Array<{ key: string; section: DocumentSection } | null> = []): Record<string, unknown> {
+  const batch = opts.batch ?? DOCUMENT_BATCH;
   const caps = captureRows(db, captureIds);
-  const findings = caps.flatMap((c) => findingsFor(db, c.id).map((f) => ({ ...f, firstTs: isoTime(f.firstTs) })));
   const doc: Record<string, unknown> = {
     captures: caps.map((c) => ({
       ...captureJson(c),
@@ -102,11 +160,30 @@ export function analysisDocument(db: Db, captureIds: number[], opts: DocumentOpt
       hosts: hostsFor(db, c.id, 100),
       stats: JSON.parse(c.stats) as unknown,
     })),
-    findings,
+    findings: concatLazy(caps.map((c) => mapLazy(findingsLazy(db, c.id, batch), (f) => ({ ...f, firstTs: isoTime(f.firstTs) })))),
     ftp: { sessions: [] },
     tls: { handshakes: [] },
     nlb: { clusters: [] },
   };
-  for (const s of sections) if (s) doc[s.key] = s.section(db, caps.map((c) => c.id), opts);
+  for (const s of sections) if (s) doc[s.key] = s.section(db, caps.map((c) => c.id), { ...opts, batch });
   return doc;
+}
+
+/** The whole `--json` document in memory (the web API, compare). */
+export function analysisDocument(db: Db, captureIds: number[], opts: DocumentOptions = {}, sections: Array<{ key: string; section: DocumentSection } | null> = []): Record<string, unknown> {
+  return materialize(documentParts(db, captureIds, opts, sections)) as Record<string, unknown>;
+}
+
+/** The `--json` document written to `sink` as it is read, followed by a newline. */
+export function writeAnalysisDocument(sink: (text: string) => void, db: Db, captureIds: number[], opts: DocumentOptions = {}, sections: Array<{ key: string; section: DocumentSection } | null> = []): void {
+  writeJson(sink, documentParts(db, captureIds, opts, sections));
+  sink('\n');
+}
+
+export function* mapLazy<T, U>(list: Iterable<T>, f: (x: T) => U): Generator<U> {
+  for (const x of list) yield f(x);
+}
+
+export function* concatLazy<T>(lists: Iterable<T>[]): Generator<T> {
+  for (const l of lists) yield* l;
 }

@@ -19,6 +19,7 @@ import { writeProtocolFacts } from '../../src/store/facts.js';
 import { analysisDocument } from '../../src/store/queries.js';
 import { PROTOCOLS } from '../../src/protocols.js';
 import { tlsDocument } from '../../src/proto/tls/document.js';
+import { materialize } from '../../src/store/json-stream.js';
 import { manifest, thirdParty, tsharkTruth, type ManifestEntry } from '../helpers.js';
 import { tshark } from '../tshark.js';
 
@@ -69,7 +70,7 @@ export async function analyzeToDocument(path: string, keylog: string | null = nu
       // pcapng-example.pcapng has a frame time beyond what Date holds: the core document's
       // capture summary (isoTime) throws on it. The tls section itself is read the same way.
       if (!(e instanceof RangeError)) throw e;
-      doc = { tls: tlsDocument(db, [writer.captureId], {}), findings: [], captures: [{ warnings: [] }], ftp: { sessions: [] } };
+      doc = { tls: materialize(tlsDocument(db, [writer.captureId], {})), findings: [], captures: [{ warnings: [] }], ftp: { sessions: [] } };
     }
     return { doc: JSON.parse(JSON.stringify(doc)) as Doc, dbPath };
   } finally {

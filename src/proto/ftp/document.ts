@@ -5,7 +5,8 @@
  * transfers. A password appears only with showPasswords (and only if the analysis kept it).
  */
 import type { Db } from '../../store/db.js';
-import { isoTime, type DocumentOptions } from '../../store/queries.js';
+import { concatLazy, DOCUMENT_BATCH, isoTime, type DocumentOptions } from '../../store/queries.js';
+import { inBatches } from '../../store/json-stream.js';
 import type { DataConnectionFact, FtpTlsFact, FtpTransferFact } from './facts.js';
 
 interface SessionRow {
@@ -54,38 +55,44 @@ function transfer(t: FtpTransferFact): Record<string, unknown> {
   };
 }
 
-export function ftpDocument(db: Db, captureIds: number[], opts: DocumentOptions): { sessions: Array<Record<string, unknown>> } {
-  const sessionRows = db.prepare(`SELECT * FROM ftp_sessions WHERE capture_id = ? ORDER BY session`);
-  const channelRows = db.prepare(`SELECT * FROM ftp_channels WHERE capture_id = ? ORDER BY session, channel`);
-  const sessions: Array<Record<string, unknown>> = [];
-  for (const cid of captureIds) {
-    const channels = new Map<number, Array<Record<string, unknown>>>();
-    for (const r of channelRows.all(cid) as ChannelRow[]) {
-      const list = channels.get(r.session) ?? [];
-      list.push(channel(r));
-      channels.set(r.session, list);
-    }
-    for (const r of sessionRows.all(cid) as SessionRow[]) {
-      const tls = JSON.parse(r.tls) as FtpTlsFact;
-      const s: Record<string, unknown> = {
-        id: r.session, capture: cid, flow: r.session,
-        client: r.client, clientPort: r.client_port, server: r.server, serverPort: r.server_port, detectedBy: r.detected_by,
-        firstFrame: r.first_frame, lastFrame: r.last_frame, firstTs: isoTime(r.first_ts), lastTs: isoTime(r.last_ts),
-        greeting: r.greeting_code === null ? null : { code: r.greeting_code, text: r.greeting_text, frame: r.greeting_frame },
-        user: r.username, userFrame: r.user_frame, passFrame: r.pass_frame,
-        login: r.login, loginReply: r.login_code === null ? null : { code: r.login_code, frame: r.login_frame },
-        anonymous: r.anonymous === 1,
-        tls: r.tls_mode !== 'none', tlsMode: r.tls_mode, implicit: r.tls_mode === 'implicit',
-        auth: tls.auth, tlsFrom: tls.tlsFrom, pbsz: tls.pbsz, prot: tls.prot, ccc: tls.ccc, controlReadable: !tls.partial,
-        commands: r.command_count, commandsDropped: r.commands_dropped, channelsDropped: r.channels_dropped,
-        malformedLines: r.malformed_lines, gapBytes: r.gap_bytes,
-        channels: channels.get(r.session) ?? [],
-        transfers: (JSON.parse(r.transfers) as FtpTransferFact[]).map(transfer),
-        encryptedDataConnections: (JSON.parse(r.encrypted_data) as DataConnectionFact[]).map(connection),
-      };
-      if (opts.showPasswords && r.password !== null) s.password = r.password;
-      sessions.push(s);
-    }
-  }
-  return { sessions };
+export function ftpDocument(db: Db, captureIds: number[], opts: DocumentOptions): { sessions: Iterable<Record<string, unknown>> } {
+  const order = db.prepare(`SELECT session FROM ftp_sessions WHERE capture_id = ? ORDER BY session`).pluck();
+  // A batch is a run of consecutive sessions in key order: a range of the primary key.
+  const sessionRows = db.prepare(`SELECT * FROM ftp_sessions WHERE capture_id = ? AND session BETWEEN ? AND ? ORDER BY session`);
+  const channelRows = db.prepare(`SELECT * FROM ftp_channels WHERE capture_id = ? AND session BETWEEN ? AND ? ORDER BY session, channel`);
+  const batch = opts.batch ?? DOCUMENT_BATCH;
+  return {
+    sessions: concatLazy(captureIds.map((cid) => inBatches(order.all(cid) as number[], batch, (some) => {
+      const [lo, hi] = [some[0], some[some.length - 1]];
+      const channels = new Map<number, Array<Record<string, unknown>>>();
+      for (const r of channelRows.all(cid, lo, hi) as ChannelRow[]) {
+        const list = channels.get(r.session) ?? [];
+        list.push(channel(r));
+        channels.set(r.session, list);
+      }
+      return (sessionRows.all(cid, lo, hi) as SessionRow[]).map((r) => session(cid, r, channels.get(r.session) ?? [], opts));
+    }))),
+  };
+}
+
+function session(cid: number, r: SessionRow, channels: Array<Record<string, unknown>>, opts: DocumentOptions): Record<string, unknown> {
+  const tls = JSON.parse(r.tls) as FtpTlsFact;
+  const s: Record<string, unknown> = {
+    id: r.session, capture: cid, flow: r.session,
+    client: r.client, clientPort: r.client_port, server: r.server, serverPort: r.server_port, detectedBy: r.detected_by,
+    firstFrame: r.first_frame, lastFrame: r.last_frame, firstTs: isoTime(r.first_ts), lastTs: isoTime(r.last_ts),
+    greeting: r.greeting_code === null ? null : { code: r.greeting_code, text: r.greeting_text, frame: r.greeting_frame },
+    user: r.username, userFrame: r.user_frame, passFrame: r.pass_frame,
+    login: r.login, loginReply: r.login_code === null ? null : { code: r.login_code, frame: r.login_frame },
+    anonymous: r.anonymous === 1,
+    tls: r.tls_mode !== 'none', tlsMode: r.tls_mode, implicit: r.tls_mode === 'implicit',
+    auth: tls.auth, tlsFrom: tls.tlsFrom, pbsz: tls.pbsz, prot: tls.prot, ccc: tls.ccc, controlReadable: !tls.partial,
+    commands: r.command_count, commandsDropped: r.commands_dropped, channelsDropped: r.channels_dropped,
+    malformedLines: r.malformed_lines, gapBytes: r.gap_bytes,
+    channels,
+    transfers: (JSON.parse(r.transfers) as FtpTransferFact[]).map(transfer),
+    encryptedDataConnections: (JSON.parse(r.encrypted_data) as DataConnectionFact[]).map(connection),
+  };
+  if (opts.showPasswords && r.password !== null) s.password = r.password;
+  return s;
 }

@@ -5,7 +5,8 @@
  * verdict. Versions and ciphers by name; certificates with their parsed fields.
  */
 import type { Db } from '../../store/db.js';
-import { isoTime as coreIsoTime, type DocumentOptions } from '../../store/queries.js';
+import { concatLazy, DOCUMENT_BATCH, inOrder, isoTime as coreIsoTime, type DocumentOptions } from '../../store/queries.js';
+import { inBatches } from '../../store/json-stream.js';
 import type { HandshakeDetail } from './store.js';
 import { extensionName, versionName } from './names.js';
 
@@ -67,57 +68,68 @@ const ext = (type: number): { type: number; name: string } => ({ type, name: ext
 
 const hex4 = (v: number | null): string | null => (v === null ? null : `0x${v.toString(16).padStart(4, '0')}`);
 
-export function tlsDocument(db: Db, captureIds: number[], _opts: DocumentOptions): { handshakes: Array<Record<string, unknown>> } {
-  const handshakeRows = db.prepare(`SELECT * FROM tls_handshakes WHERE capture_id = ? ORDER BY COALESCE(client_hello_frame, first_frame), flow`);
+export function tlsDocument(db: Db, captureIds: number[], opts: DocumentOptions): { handshakes: Iterable<Record<string, unknown>> } {
+  const order = db.prepare(`SELECT flow FROM tls_handshakes WHERE capture_id = ? ORDER BY COALESCE(client_hello_frame, first_frame), flow`).pluck();
+  const handshakeRows = db.prepare(`SELECT * FROM tls_handshakes WHERE capture_id = ? AND flow IN (SELECT value FROM json_each(?))`);
   const certRows = db.prepare(`SELECT * FROM tls_certificates WHERE capture_id = ?`);
-  const chainRows = db.prepare(`SELECT flow, sender, position, sha256 FROM tls_handshake_certs WHERE capture_id = ? ORDER BY flow, sender, position`);
-  const alertRows = db.prepare(`SELECT * FROM tls_alerts WHERE capture_id = ? ORDER BY flow, seq`);
-  const handshakes: Array<Record<string, unknown>> = [];
-  for (const cid of captureIds) {
-    const certs = new Map((certRows.all(cid) as CertRow[]).map((c) => [c.sha256, c]));
-    const chains = new Map<string, string[]>();
-    for (const r of chainRows.all(cid) as ChainRow[]) {
-      const key = `${r.flow}|${r.sender}`;
-      const list = chains.get(key) ?? [];
-      list.push(r.sha256);
-      chains.set(key, list);
-    }
-    const alerts = new Map<number, Array<Record<string, unknown>>>();
-    for (const a of alertRows.all(cid) as AlertRow[]) {
-      const list = alerts.get(a.flow) ?? [];
-      list.push({ frame: a.frame, ts: isoTime(a.ts), from: a.sender, level: a.level_name, description: a.description_name,
-        levelCode: a.level, descriptionCode: a.description, visibility: a.visibility, duringHandshake: a.during_handshake === 1 });
-      alerts.set(a.flow, list);
-    }
-    for (const r of handshakeRows.all(cid) as HandshakeRow[]) {
-      const d = JSON.parse(r.detail) as HandshakeDetail;
-      handshakes.push({
-        capture: cid, flow: r.flow, origin: r.origin,
-        frame: r.client_hello_frame ?? r.first_frame, ts: isoTime(r.client_hello_ts ?? r.first_ts),
-        client: r.client, clientPort: r.client_port, server: r.server, serverPort: r.server_port,
-        sni: r.sni, version: r.version_name, versionCode: hex4(r.version), cipher: r.cipher, cipherCode: hex4(r.cipher_suite),
-        alpn: r.alpn, alpnOffered: d.alpnOffered,
-        ja3: r.ja3, ja3s: r.ja3s, ja4: r.ja4, ja3String: r.ja3_string, ja3sString: r.ja3s_string,
-        resumed: r.resumed === null ? null : r.resumed === 1,
-        resumedFrom: r.resumed_from_flow === null ? null : { flow: r.resumed_from_flow, by: r.resumed_by },
-        sessionId: r.client_session_id || null, serverSessionId: r.server_session_id || null,
-        offeredTicket: r.offered_ticket === 1, offeredPsk: r.offered_psk === 1, pskAccepted: r.psk_accepted === 1,
-        hrr: r.hrr === 1, hrrFrame: r.hrr_frame,
-        clientHelloFrame: r.client_hello_frame, serverHelloFrame: r.server_hello_frame,
-        offeredVersions: d.offeredVersions.map(versionName),
-        clientExtensions: d.clientExtensions.map(ext), serverExtensions: d.serverExtensions.map(ext),
-        state: r.state, failure: r.failure ? failureJson(r.failure) : null,
-        certsSeen: r.certs_seen,
-        certs: (chains.get(`${r.flow}|server`) ?? []).map((sha) => certJson(sha, certs.get(sha))),
-        clientCerts: (chains.get(`${r.flow}|client`) ?? []).map((sha) => certJson(sha, certs.get(sha))),
-        alerts: alerts.get(r.flow) ?? [],
-        messages: d.messages.map((m) => ({ from: m.from, name: m.name, frame: m.frame, decrypted: m.decrypted })),
-        appBytes: { client: r.app_bytes_client, server: r.app_bytes_server },
-        decrypted: r.decrypted, decryptNote: r.decrypt_note,
-        malformed: r.malformed ? JSON.parse(r.malformed) as unknown : null,
-        firstFrame: r.first_frame, lastFrame: r.last_frame,
+  const chainRows = db.prepare(`SELECT flow, sender, position, sha256 FROM tls_handshake_certs WHERE capture_id = ? AND flow IN (SELECT value FROM json_each(?)) ORDER BY flow, sender, position`);
+  const alertRows = db.prepare(`SELECT * FROM tls_alerts WHERE capture_id = ? AND flow IN (SELECT value FROM json_each(?)) ORDER BY flow, seq`);
+  const batch = opts.batch ?? DOCUMENT_BATCH;
+  return {
+    handshakes: concatLazy(captureIds.map((cid) => {
+      // Certificates are few (the registry caps them) and shared between handshakes: read once per capture.
+      let certs: Map<string, CertRow> | null = null;
+      return inBatches(order.all(cid) as number[], batch, (flows) => {
+        certs ??= new Map((certRows.all(cid) as CertRow[]).map((c) => [c.sha256, c]));
+        const list = JSON.stringify(flows);
+        const chains = new Map<string, string[]>();
+        for (const r of chainRows.all(cid, list) as ChainRow[]) {
+          const key = `${r.flow}|${r.sender}`;
+          const l = chains.get(key) ?? [];
+          l.push(r.sha256);
+          chains.set(key, l);
+        }
+        const alerts = new Map<number, Array<Record<string, unknown>>>();
+        for (const a of alertRows.all(cid, list) as AlertRow[]) {
+          const l = alerts.get(a.flow) ?? [];
+          l.push({ frame: a.frame, ts: isoTime(a.ts), from: a.sender, level: a.level_name, description: a.description_name,
+            levelCode: a.level, descriptionCode: a.description, visibility: a.visibility, duringHandshake: a.during_handshake === 1 });
+          alerts.set(a.flow, l);
+        }
+        const rows = inOrder(flows, handshakeRows.all(cid, list) as HandshakeRow[], (r) => r.flow);
+        return rows.map((r) => handshake(cid, r, certs!, chains, alerts));
       });
-    }
-  }
-  return { handshakes };
+    })),
+  };
+}
+
+function handshake(cid: number, r: HandshakeRow, certs: Map<string, CertRow>, chains: Map<string, string[]>,
+  alerts: Map<number, Array<Record<string, unknown>>>): Record<string, unknown> {
+  const d = JSON.parse(r.detail) as HandshakeDetail;
+  return {
+    capture: cid, flow: r.flow, origin: r.origin,
+    frame: r.client_hello_frame ?? r.first_frame, ts: isoTime(r.client_hello_ts ?? r.first_ts),
+    client: r.client, clientPort: r.client_port, server: r.server, serverPort: r.server_port,
+    sni: r.sni, version: r.version_name, versionCode: hex4(r.version), cipher: r.cipher, cipherCode: hex4(r.cipher_suite),
+    alpn: r.alpn, alpnOffered: d.alpnOffered,
+    ja3: r.ja3, ja3s: r.ja3s, ja4: r.ja4, ja3String: r.ja3_string, ja3sString: r.ja3s_string,
+    resumed: r.resumed === null ? null : r.resumed === 1,
+    resumedFrom: r.resumed_from_flow === null ? null : { flow: r.resumed_from_flow, by: r.resumed_by },
+    sessionId: r.client_session_id || null, serverSessionId: r.server_session_id || null,
+    offeredTicket: r.offered_ticket === 1, offeredPsk: r.offered_psk === 1, pskAccepted: r.psk_accepted === 1,
+    hrr: r.hrr === 1, hrrFrame: r.hrr_frame,
+    clientHelloFrame: r.client_hello_frame, serverHelloFrame: r.server_hello_frame,
+    offeredVersions: d.offeredVersions.map(versionName),
+    clientExtensions: d.clientExtensions.map(ext), serverExtensions: d.serverExtensions.map(ext),
+    state: r.state, failure: r.failure ? failureJson(r.failure) : null,
+    certsSeen: r.certs_seen,
+    certs: (chains.get(`${r.flow}|server`) ?? []).map((sha) => certJson(sha, certs.get(sha))),
+    clientCerts: (chains.get(`${r.flow}|client`) ?? []).map((sha) => certJson(sha, certs.get(sha))),
+    alerts: alerts.get(r.flow) ?? [],
+    messages: d.messages.map((m) => ({ from: m.from, name: m.name, frame: m.frame, decrypted: m.decrypted })),
+    appBytes: { client: r.app_bytes_client, server: r.app_bytes_server },
+    decrypted: r.decrypted, decryptNote: r.decrypt_note,
+    malformed: r.malformed ? JSON.parse(r.malformed) as unknown : null,
+    firstFrame: r.first_frame, lastFrame: r.last_frame,
+  };
 }
