@@ -31,7 +31,8 @@ export interface Analyzer {
    * Analysis into a store: the units (e.g. FTP sessions) that nothing later in the capture can
    * change any more at capture time `now` (µs). The analyzer forgets them, so its memory follows
    * the traffic in flight, not the size of the file; the caller judges and stores them at once.
-   * Whatever is not settled comes out of finish() as before.
+   * A call hands over a batch at most; callers ask again until null. Whatever is not settled
+   * comes out of finish() as before.
    */
   settle?(now: number): SettledFacts | null;
   /** End of the capture: flush state into facts. */

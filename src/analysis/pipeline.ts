@@ -69,12 +69,14 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions, p: P
       const now = cap0.lastTs;
       if (now === null || now < nextSettle) return;
       nextSettle = now + SETTLE_EVERY_US;
-      for (const part of run.settle(now)) settle.store(part);
+      storeSettled(run, now, settle);
     },
     warning: (w) => ctx.warn(w.offset, w.message),
     secrets: (type, data) => run.secrets(type, data),
   }, { progress: p.progress });
-  run.finish();
+  // Once every flow has ended, whatever can settle is judged and stored in batches the same way,
+  // so the end of a large capture does not judge (and hold the findings of) everything at once.
+  run.finish(settle === undefined ? undefined : () => storeSettled(run, Infinity, settle));
   const cap = ctx.facts.capture;
   cap.sha256 = read.sha256;
   cap.format = read.format;
@@ -84,6 +86,13 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions, p: P
   if (ctx.suppressedWarnings > 0) ctx.warn(-1, `${ctx.suppressedWarnings} further warnings suppressed`);
   const findings = runRules(ctx.facts, options);
   return { facts: ctx.facts, findings };
+}
+
+/** Asks for settled units until none come (analyzers hand them over a batch at a time) and stores them. */
+function storeSettled(run: Run, now: number, sink: SettleSink): void {
+  for (let parts = run.settle(now); parts.length > 0; parts = run.settle(now)) {
+    for (const part of parts) sink.store(part);
+  }
 }
 
 /**
@@ -225,8 +234,10 @@ export class Run {
     return this.hosts.protocolCounts();
   }
 
-  finish(): void {
+  /** End of input: every flow ends, then `afterFlows` (the last settle), then the analyzers' own finish. */
+  finish(afterFlows?: () => void): void {
     this.flows.finish();
+    afterFlows?.();
     for (const a of this.analyzers) a.finish?.();
     const s = this.ctx.facts.stats;
     s.peakConcurrentFlows = this.flows.peakFlows;

@@ -25,6 +25,8 @@ const DATA_SOURCE_PORTS = new Set([20, 989]);
 const MAX_ENCRYPTED_DATA = 1000;
 /** Data connections of an unreadable session may start a little after its control connection closed. */
 const ENCRYPTED_GRACE_US = 5e6;
+/** Sessions handed over per settle() call: the rules judge them together and their findings wait for the store. */
+const SETTLE_BATCH = 500;
 
 export const FTP_LIMITS = { maxCommands: 10000, maxChannels: 10000, maxPending: 10000, maxHold: 64 * 1024 };
 
@@ -90,7 +92,7 @@ export class FtpAnalyzer implements Analyzer {
     let kept = 0;
     for (const s of this.done) {
       const f = s.fact;
-      if (now - f.lastTs >= CHANNEL_WINDOW_US && !usesTls(f) && !this.hasOpenData(f)) out.push(s.finish());
+      if (out.length < SETTLE_BATCH && now - f.lastTs >= CHANNEL_WINDOW_US && !usesTls(f) && !this.hasOpenData(f)) out.push(s.finish());
       else this.done[kept++] = s;
     }
     if (out.length === 0) return null;
