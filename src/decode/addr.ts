@@ -1,3 +1,5 @@
+import { u16be, u32be } from './bytes.js';
+
 /** Dotted-quad text of 4 bytes at off. */
 export function ipv4Text(b: Buffer, off: number): string {
   return b[off] + '.' + b[off + 1] + '.' + b[off + 2] + '.' + b[off + 3];
@@ -26,8 +28,8 @@ export function ipv6Text(b: Buffer, off: number): string {
 
 /** 48-bit MAC at off as a number (exact in a double). */
 export function macAt(b: Buffer, off: number): number {
-  // By hand: Buffer's readUIntBE validates its arguments on every call, and this runs twice per frame.
-  return ((b[off] << 8) | b[off + 1]) * 0x100000000 + (((b[off + 2] << 24) | (b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5]) >>> 0);
+  // Not readUIntBE: it validates its arguments on every call, and this runs twice per frame.
+  return u16be(b, off) * 0x100000000 + u32be(b, off + 2);
 }
 
 export function macText(mac: number): string {
