@@ -91,7 +91,7 @@ export function findingDigest(db: Db, captureId: number, firstN = 12): FindingCo
     MAX(json_array_length(frames)) AS mx FROM findings WHERE capture_id = ? GROUP BY code, severity`).all(captureId) as
     Array<{ code: string; severity: string; n: number; ev: number; mx: number }>;
   const first = db.prepare(`SELECT title, explanation, mitigation, frames FROM findings WHERE capture_id = ? AND code = ? AND severity = ?
-    ORDER BY json_extract(frames, '$[0]') IS NULL, json_extract(frames, '$[0]'), id LIMIT ?`);
+    ${FINDING_ORDER} LIMIT ?`);
   return codes.map((c) => ({
     code: c.code, severity: c.severity as Finding['severity'], count: c.n, evidenceFrames: c.ev, maxFrames: c.mx,
     first: (first.all(captureId, c.code, c.severity, firstN) as Array<{ title: string; explanation: string; mitigation: string; frames: string }>)
