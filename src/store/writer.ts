@@ -109,20 +109,18 @@ export class CaptureWriter implements FlowSink {
     for (const x of facts.warnings) w.run(this.captureId, x.offset, x.frame, x.message);
   }
 
-  private writeHosts(facts: FactSet): void {
-    const h = this.db.prepare(`INSERT INTO hosts (capture_id, ip, packets_sent, packets_received, bytes_sent, bytes_received, flows, first_ts, last_ts) VALUES (?,?,?,?,?,?,?,?,?)`);
-    for (const x of facts.hosts) h.run(this.captureId, x.ip, x.packetsSent, x.packetsReceived, x.bytesSent, x.bytesReceived, x.flows, Math.round(x.firstTs), Math.round(x.lastTs));
-  }
-
-  /** Live commits: only the hosts whose totals changed since the last commit (hosts never go away). */
-  private upsertHosts(facts: FactSet): void {
-    const seen = this.hostsWritten ??= new Map();
-    const h = this.db.prepare(`INSERT OR REPLACE INTO hosts (capture_id, ip, packets_sent, packets_received, bytes_sent, bytes_received, flows, first_ts, last_ts) VALUES (?,?,?,?,?,?,?,?,?)`);
+  /** Host rows: all of them at the end; in live commits (`replace`) those whose totals changed. */
+  private writeHosts(facts: FactSet, replace = false): void {
+    const h = this.db.prepare(`INSERT${replace ? ' OR REPLACE' : ''} INTO hosts (capture_id, ip, packets_sent, packets_received, bytes_sent, bytes_received, flows, first_ts, last_ts) VALUES (?,?,?,?,?,?,?,?,?)`);
+    const seen = replace ? this.hostsWritten ??= new Map() : null;
     for (const x of facts.hosts) {
-      // Totals only grow, and every flow that ends adds packets: the packet total tells a change.
-      const sig = x.packetsSent + x.packetsReceived;
-      if (seen.get(x.ip) === sig) continue;
-      seen.set(x.ip, sig);
+      if (seen) {
+        // Hosts never go away and their totals only grow; every flow that ends adds packets, so
+        // the packet total tells a change.
+        const sig = x.packetsSent + x.packetsReceived;
+        if (seen.get(x.ip) === sig) continue;
+        seen.set(x.ip, sig);
+      }
       h.run(this.captureId, x.ip, x.packetsSent, x.packetsReceived, x.bytesSent, x.bytesReceived, x.flows, Math.round(x.firstTs), Math.round(x.lastTs));
     }
   }
@@ -158,7 +156,7 @@ export class CaptureWriter implements FlowSink {
         c.damaged ? 1 : 0, JSON.stringify({ ...facts.stats, ...extraStats }), cid);
       db.prepare(`DELETE FROM warnings WHERE capture_id = ?`).run(cid);
       this.writeWarnings(facts);
-      this.upsertHosts(facts);
+      this.writeHosts(facts, true);
       if (this.marks !== null) {
         for (const t of tables) db.prepare(`DELETE FROM "${t}" WHERE capture_id = ? AND rowid > ?`).run(cid, this.marks.get(t) ?? 0);
       }
