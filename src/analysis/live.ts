@@ -29,14 +29,14 @@ import { runRules } from '../findings/engine.js';
 import type { Finding } from '../findings/types.js';
 import type { Frame } from '../source/frame.js';
 import type { Flow } from '../flow/flow.js';
-import { FtpAnalyzer, usesTls } from '../proto/ftp/analyzer.js';
+import { FtpAnalyzer, canSettle } from '../proto/ftp/analyzer.js';
 import { FtpSession } from '../proto/ftp/session.js';
 import { observe } from '../proto/ftp/observe.js';
-import { CHANNEL_WINDOW_US } from '../proto/ftp/channel.js';
 import { emptyFtpFacts, type ChannelMode, type DataConnectionFact, type FtpSessionFact } from '../proto/ftp/facts.js';
 import { PROTOCOLS } from '../protocols.js';
 import type { Db } from '../store/db.js';
 import type { SnapshotPart } from '../store/writer.js';
+import { writeProtocolFacts } from '../store/facts.js';
 
 export const DEFAULT_SETTLE_US = 2e6;
 /**
@@ -292,7 +292,7 @@ class FtpTracker {
     for (const s of this.ended) {
       const open = this.refresh(s.fact);
       const fact = s.finish();
-      if (open === 0 && now - fact.lastTs >= CHANNEL_WINDOW_US && !usesTls(fact)) settled.push(fact);
+      if (canSettle(fact, now, () => open > 0)) settled.push(fact);
       else current.push(fact);
     }
     current.sort((a, b) => a.flow - b.flow);
@@ -352,9 +352,8 @@ class FtpTracker {
 
 /** The store parts of a snapshot: protocol rows through the modules' own writers. */
 export function snapshotParts(s: LiveSnapshot): { settled: SnapshotPart | null; current: SnapshotPart } {
-  const write = (facts: FactSet, only?: string) => (db: Db, cid: number): void => {
-    for (const p of PROTOCOLS) if (p.writeFacts && (only === undefined || p.name === only)) p.writeFacts(db, cid, facts);
-  };
+  const write = (facts: FactSet, only?: string) => (db: Db, cid: number): void =>
+    writeProtocolFacts(db, cid, facts, PROTOCOLS.filter((p) => only === undefined || p.name === only).map((p) => p.writeFacts));
   return {
     settled: s.settled ? { writeFacts: write(s.settled.facts, 'ftp'), findings: s.settled.findings } : null,
     current: { writeFacts: write(s.current.facts), findings: s.current.findings },

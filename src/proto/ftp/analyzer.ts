@@ -81,18 +81,13 @@ export class FtpAnalyzer implements Analyzer {
     if (!s.abandoned && !s.tentative) this.done.push(s);
   }
 
-  /**
-   * Sessions that can change no more: the control connection ended at least a channel window
-   * (CHANNEL_WINDOW_US) before `now`, so no announcement of theirs is still open, and none of
-   * their data connections is still open. FTPS sessions wait for finish(): their findings read
-   * the TLS analyzer's facts, which exist only at the end.
-   */
+  /** Finished sessions that can change no more (canSettle), at most SETTLE_BATCH per call; FTPS ones wait for finish(). */
   settle(now: number): SettledFacts | null {
     const out: FtpSessionFact[] = [];
     let kept = 0;
     for (const s of this.done) {
       const f = s.fact;
-      if (out.length < SETTLE_BATCH && now - f.lastTs >= CHANNEL_WINDOW_US && !usesTls(f) && !this.hasOpenData(f)) out.push(s.finish());
+      if (out.length < SETTLE_BATCH && canSettle(f, now, () => this.hasOpenData(f))) out.push(s.finish());
       else this.done[kept++] = s;
     }
     if (out.length === 0) return null;
@@ -188,8 +183,18 @@ export class FtpAnalyzer implements Analyzer {
 
 }
 
+/**
+ * A finished session that nothing later in the capture can change at `now`: its control
+ * connection ended at least the channel window ago (no announcement of it is still open), no
+ * TLS (FTPS findings read the TLS facts, which exist only at the end), and none of its data
+ * connections still open (asked last: it walks the connections).
+ */
+export function canSettle(f: FtpSessionFact, now: number, hasOpenData: () => boolean): boolean {
+  return now - f.lastTs >= CHANNEL_WINDOW_US && !usesTls(f) && !hasOpenData();
+}
+
 /** The session started TLS or has encrypted data connections: its findings need the TLS facts. */
-export function usesTls(s: FtpSessionFact): boolean {
+function usesTls(s: FtpSessionFact): boolean {
   return s.tls.mode !== 'none' || s.encryptedDataConnections.length > 0 || s.channels.some((ch) => ch.connections.some((c) => c.tls));
 }
 
