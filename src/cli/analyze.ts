@@ -30,14 +30,19 @@ export function analysisOptions(flags: Omit<AnalyzeFlags, 'db' | 'json'>): Analy
   };
 }
 
-export function addAnalysisFlags(cmd: Command): Command {
+/** The options of every command that analyses and stores (analyze, compare, sniff): the database and analysisOptions' flags. */
+export function addAnalysisOptions(cmd: Command): Command {
   return cmd
     .option('--db <path>', 'SQLite database to store results in', './faultline.db')
-    .option('--json', 'print the analysis as one JSON document on stdout')
     .option('--keylog <file>', 'NSS key log (SSLKEYLOGFILE) for TLS decryption')
     .option('--passive-range <lo-hi>', 'the FTP server\'s configured passive port range, e.g. 50000-50100')
     .option('--trusted <cidrs>', 'comma-separated networks FTP peers are expected in')
     .option('--show-passwords', 'print FTP passwords instead of masking them');
+}
+
+/** analyze and compare: the analysis options and --json. */
+export function addAnalysisFlags(cmd: Command): Command {
+  return addAnalysisOptions(cmd).option('--json', 'print the analysis as one JSON document on stdout');
 }
 
 export function registerAnalyze(program: Command): void {

@@ -10,7 +10,7 @@ import type { Db } from '../store/db.js';
 import { CaptureWriter } from '../store/writer.js';
 import type { Finding } from '../findings/types.js';
 import { parseSize, formatSize } from '../server/config.js';
-import { analysisOptions, openDbOrFail } from './analyze.js';
+import { addAnalysisOptions, analysisOptions, openDbOrFail } from './analyze.js';
 import { usageError, UserError } from './errors.js';
 import { human, printSummary } from './summary.js';
 
@@ -264,7 +264,7 @@ function positive(name: string, v: string | undefined, integer: boolean): number
 }
 
 export function registerSniff(program: Command): void {
-  program.command('sniff')
+  addAnalysisOptions(program.command('sniff')
     .description('capture live and diagnose as packets come: each new finding printed as it appears, results committed to SQLite about once a second')
     .requiredOption('-i, --interface <iface>', 'interface to capture on (faultline interfaces lists them)')
     .option('-f, --filter <bpf>', 'BPF capture filter (pcap-filter syntax)', '')
@@ -273,13 +273,8 @@ export function registerSniff(program: Command): void {
     .option('--write <file.pcapng>', 'also write the packets to this pcapng file')
     .option('--ring <size[:files]>', `with --write: rotate files of SIZE (e.g. 100M), keeping the newest FILES (default ${DEFAULT_RING_FILES})`)
     .option('--via <cap|tcpdump>', 'capture through the cap module (libpcap) or through tcpdump (kernel timestamps, exact drop counts)', 'cap')
-    .option('--db <path>', 'SQLite database to store results in', './faultline.db')
     .option('--stats <seconds>', 'print capture statistics on stderr this often (0: only at the end)', '10')
-    .option('--buffer <size>', `kernel capture buffer, e.g. 512M (default ${formatSize(DEFAULT_BUFFER_BYTES.cap)} via cap, ${formatSize(DEFAULT_BUFFER_BYTES.tcpdump)} via tcpdump)`)
-    .option('--keylog <file>', 'NSS key log (SSLKEYLOGFILE) for TLS decryption')
-    .option('--passive-range <lo-hi>', 'the FTP server\'s configured passive port range, e.g. 50000-50100')
-    .option('--trusted <cidrs>', 'comma-separated networks FTP peers are expected in')
-    .option('--show-passwords', 'print FTP passwords instead of masking them')
+    .option('--buffer <size>', `kernel capture buffer, e.g. 512M (default ${formatSize(DEFAULT_BUFFER_BYTES.cap)} via cap, ${formatSize(DEFAULT_BUFFER_BYTES.tcpdump)} via tcpdump)`))
     .action(async (flags: SniffFlags) => {
       const via = parseVia(flags.via);
       const durationS = positive('--duration', flags.duration, false);
