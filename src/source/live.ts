@@ -181,6 +181,12 @@ function interfaceCounter(iface: string): number | null {
   }
 }
 
+/** Packets the interface counted since `start` (an earlier interfaceCounter reading), when both readings exist. */
+function countedSince(iface: string, start: number | null): number | null {
+  const now = interfaceCounter(iface);
+  return start === null || now === null ? null : now - start;
+}
+
 /**
  * Packets copied out of cap's shared buffer land in big slabs, as file chunks do: one
  * allocation per slab rather than per packet; a slab lives as long as some frame view pins it.
@@ -246,10 +252,7 @@ function openCap(o: LiveOptions): LiveSource {
     bytes += nbytes;
     o.sink.frame({ no: packets, ts: clock(), linkType, caplen: nbytes, origLen: nbytes, data: slab.copy(shared, nbytes), iface: 0, offset: -1 });
   });
-  const stats = (): LiveStats => {
-    const now = interfaceCounter(o.iface);
-    return { packets, bytes, received: null, dropped: null, ifDropped: null, interfacePackets: ifStart === null || now === null ? null : now - ifStart };
-  };
+  const stats = (): LiveStats => ({ packets, bytes, received: null, dropped: null, ifDropped: null, interfacePackets: countedSince(o.iface, ifStart) });
   return {
     via: 'cap', iface: o.iface, filter: o.filter, timestamps: 'receipt', dropsKnown: false, snaplen: CAP_SNAPLEN, linkType,
     now: clock, stats, refreshStats: () => undefined,
@@ -317,13 +320,10 @@ function openTcpdump(o: LiveOptions): Promise<LiveSource> {
   });
   child.stdout!.on('data', (chunk: Buffer) => parser.push(chunk));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const stats = (): LiveStats => {
-    const now = interfaceCounter(o.iface);
-    return {
-      packets, bytes, received: counters.received, dropped: counters.dropped, ifDropped: counters.ifDropped,
-      interfacePackets: ifStart === null || now === null ? null : now - ifStart,
-    };
-  };
+  const stats = (): LiveStats => ({
+    packets, bytes, received: counters.received, dropped: counters.dropped, ifDropped: counters.ifDropped,
+    interfacePackets: countedSince(o.iface, ifStart),
+  });
   const source: LiveSource = {
     via: 'tcpdump', iface: o.iface, filter: o.filter, timestamps: 'kernel', dropsKnown: true, snaplen: 262144,
     get linkType(): number | null { return parser.linkTypes.size > 0 ? [...parser.linkTypes][0] : null; },
