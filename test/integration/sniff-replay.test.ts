@@ -16,7 +16,7 @@ import { DEFAULT_OPTIONS, type AnalyzeOptions } from '../../src/analysis/context
 import { PcapWriter } from '../../src/source/pcap-writer.js';
 import type { Frame } from '../../src/source/frame.js';
 import { repoRoot } from '../helpers.js';
-import { dump, liveReplay, offline, readFrames } from '../lab/sniff-support.js';
+import { dump, liveReplay, moveClientPorts, offline, readFrames } from '../lab/sniff-support.js';
 
 const LAB = join(repoRoot, 'captures', 'lab');
 const NLB = join(repoRoot, 'captures', 'nlb');
@@ -87,30 +87,35 @@ function repeated(frames: Frame[], copies: number, gapUs: number): Frame[] {
   for (let k = 0; k < copies; k++) {
     for (const f of frames) {
       const data = Buffer.from(f.data);
-      // Ethernet + IPv4 without options (the lab's): TCP ports at 34/36. Checksums are not checked by faultline.
-      if (data.readUInt16BE(12) === 0x0800 && data[23] === 6) {
-        for (const at of [34, 36]) {
-          const port = data.readUInt16BE(at);
-          if (port >= 32768 && !(port >= 40000 && port <= 40009)) data.writeUInt16BE(32768 + ((port - 32768 + 97 * k) % 28000), at);
-        }
-      }
+      // Checksums are not checked by faultline.
+      moveClientPorts(data, (port) => 32768 + ((port - 32768 + 97 * k) % 28000));
       out.push({ ...f, no: ++no, ts: t0 + k * gapUs + (f.ts - t0), data });
     }
   }
   return out;
 }
 
-test('settled FTP sessions are stored once, leave memory, and the totals match the offline analysis', async () => {
-  const src = join(LAB, 'pasv-nat-no-helper-no-pasv_address.outside.pcap');
-  const frames = repeated(await readFrames(src), 12, 700e6);
-  const path = join(tmp, 'repeated.pcap');
+/**
+ * `copies` of a lab recording (see repeated) written to a pcap file, replayed live with a commit
+ * every second of capture time and analysed offline into one database; the two must store the
+ * same rows.
+ */
+async function replayRepeated(file: string, copies: number, name: string, options: AnalyzeOptions) {
+  const frames = repeated(await readFrames(join(LAB, file)), copies, 700e6);
+  const path = join(tmp, `${name}.pcap`);
   const w = new PcapWriter(path, frames[0].linkType);
   for (const f of frames) w.write(f.ts, f.data, f.origLen);
   w.close();
-  const db = openDb(join(tmp, 'repeated.db'));
-  const off = await offline(path, DEFAULT_OPTIONS, db);
-  const r = liveReplay(frames, DEFAULT_OPTIONS, db, 1e6, 'repeated');
-  assert.deepEqual(dump(db, r.captureId), dump(db, off));
+  const db = openDb(join(tmp, `${name}.db`));
+  const off = await offline(path, options, db);
+  const r = liveReplay(frames, options, db, 1e6, name);
+  const live = dump(db, r.captureId);
+  assert.deepEqual(live, dump(db, off));
+  return { frames, db, r, live };
+}
+
+test('settled FTP sessions are stored once, leave memory, and the totals match the offline analysis', async () => {
+  const { frames, db, r } = await replayRepeated('pasv-nat-no-helper-no-pasv_address.outside.pcap', 12, 'repeated', DEFAULT_OPTIONS);
   const sessions = (db.prepare(`SELECT COUNT(*) AS n FROM ftp_sessions WHERE capture_id = ?`).get(r.captureId) as { n: number }).n;
   assert.equal(sessions, 12);
   // 11 of the 12 sessions settled before the capture ended: stored for good and forgotten.
@@ -129,17 +134,7 @@ test('settled FTP sessions are stored once, leave memory, and the totals match t
 test('FTPS sessions wait for the end (their findings need the TLS facts), and match the offline analysis', async () => {
   const name = 'ftps-no-session-reuse-tls12.outside.pcap';
   const c = labCaptures().find((x) => x.file === name)!;
-  const options = labOptions(c);
-  const frames = repeated(await readFrames(join(LAB, name)), 4, 700e6);
-  const path = join(tmp, 'repeated-ftps.pcap');
-  const w = new PcapWriter(path, frames[0].linkType);
-  for (const f of frames) w.write(f.ts, f.data, f.origLen);
-  w.close();
-  const db = openDb(join(tmp, 'repeated-ftps.db'));
-  const off = await offline(path, options, db);
-  const r = liveReplay(frames, options, db, 1e6, 'repeated-ftps');
-  const live = dump(db, r.captureId);
-  assert.deepEqual(live, dump(db, off));
+  const { db, r, live } = await replayRepeated(name, 4, 'repeated-ftps', labOptions(c));
   assert.equal(r.last.counters.settledSessions, 0);
   const codes = (live.findings as string[]).map((j) => (JSON.parse(j) as { code: string }).code);
   assert.equal(codes.filter((x) => x === 'FTPS_SESSION_REUSE_MISSING').length, 4, codes.join(', '));

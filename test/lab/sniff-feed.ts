@@ -6,6 +6,7 @@
  * (faultline does not check them). Frames come in time order, numbered from 1.
  */
 import type { Frame } from '../../src/source/frame.js';
+import { moveClientPorts } from './sniff-support.js';
 
 export interface FeedOptions {
   frames: number;
@@ -111,12 +112,7 @@ function ftpCopy(template: Frame[], k: number): Array<[number, Buffer]> {
     const et = d.readUInt16BE(12);
     if (et === 0x0800) {
       for (const at of [26, 30]) if (d.readUInt32BE(at) === clientOld) d.writeUInt32BE(clientNew, at);
-      if (d[23] === 6) {
-        for (const at of [34, 36]) {
-          const port = d.readUInt16BE(at);
-          if (port >= 32768 && !(port >= 40000 && port <= 40009)) d.writeUInt16BE(41000 + ((port + 37 * k) % 24000), at);
-        }
-      }
+      moveClientPorts(d, (port) => 41000 + ((port + 37 * k) % 24000));
     } else if (et === 0x0806) {
       for (const at of [28, 38]) if (d.readUInt32BE(at) === clientOld) d.writeUInt32BE(clientNew, at);
     }

@@ -63,6 +63,23 @@ export function liveReplay(frames: Iterable<Frame>, options: AnalyzeOptions, db:
   return { captureId: writer.captureId, snapshots, published, last, maxOpenFlows };
 }
 
+/**
+ * The lab FTP recordings' client ports (32768 and up, outside the server's passive range
+ * 40000–40009) in an Ethernet/IPv4/TCP frame, moved in place by `move`; other frames untouched.
+ * Copies of one recorded session made this way are other connections to the flow table.
+ */
+export function moveClientPorts(data: Buffer, move: (port: number) => number): void {
+  if (data.readUInt16BE(12) !== 0x0800 || data[23] !== 6) return;
+  for (const at of [34, 36]) {
+    const port = data.readUInt16BE(at);
+    if (port >= 32768 && !(port >= 40000 && port <= 40009)) data.writeUInt16BE(move(port), at);
+  }
+}
+
+/**
+ * The offline analysis with everything kept to the end (no settling during the run, unlike
+ * analyzeAndStore): the baseline that live replays and settled analyses must equal.
+ */
 export async function offline(path: string, options: AnalyzeOptions, db: Db): Promise<number> {
   const writer = new CaptureWriter(db, path, path);
   const r = await analyzeCapture(path, options, { flowSink: writer });
