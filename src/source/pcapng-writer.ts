@@ -80,12 +80,16 @@ function u64(v: number): Buffer {
   return b;
 }
 
-/** A pcapng timestamp: upper then lower 32 bits of the count of units (here µs). */
-function tsPair(ts: number): Buffer {
+/** A pcapng timestamp at b[at]: upper then lower 32 bits of the count of units (here µs). */
+function writeTs(b: Buffer, at: number, ts: number): void {
   const units = Math.max(0, Math.floor(ts));
+  b.writeUInt32LE(Math.floor(units / 4294967296), at);
+  b.writeUInt32LE(units % 4294967296, at + 4);
+}
+
+function tsPair(ts: number): Buffer {
   const b = Buffer.alloc(8);
-  b.writeUInt32LE(Math.floor(units / 4294967296), 0);
-  b.writeUInt32LE(units % 4294967296, 4);
+  writeTs(b, 0, ts);
   return b;
 }
 
@@ -123,25 +127,37 @@ export function interfaceDescription(h: PcapngHeader): Buffer {
   return block(IDB, [fixed, ...withEnd(opts)]);
 }
 
-export function enhancedPacket(ts: number, data: Buffer, origLen: number): Buffer {
+/** Bytes of an Enhanced Packet Block carrying `caplen` captured bytes (no options). */
+function epbLength(caplen: number): number {
+  return 32 + pad4(caplen);
+}
+
+/** An Enhanced Packet Block (interface 0, µs timestamp) written at b[p]; returns its length. */
+function writeEnhancedPacket(b: Buffer, p: number, ts: number, data: Buffer, origLen: number): number {
   const caplen = data.length;
-  const len = 32 + pad4(caplen);
-  const b = Buffer.alloc(len);
-  b.writeUInt32LE(EPB, 0);
-  b.writeUInt32LE(len, 4);
-  b.writeUInt32LE(0, 8);
-  tsPair(ts).copy(b, 12);
-  b.writeUInt32LE(caplen, 20);
-  b.writeUInt32LE(Math.max(origLen, caplen), 24);
-  data.copy(b, 28);
-  b.writeUInt32LE(len, len - 4);
+  const len = epbLength(caplen);
+  b.writeUInt32LE(EPB, p);
+  b.writeUInt32LE(len, p + 4);
+  b.writeUInt32LE(0, p + 8);
+  writeTs(b, p + 12, ts);
+  b.writeUInt32LE(caplen, p + 20);
+  b.writeUInt32LE(Math.max(origLen, caplen), p + 24);
+  data.copy(b, p + 28);
+  b.fill(0, p + 28 + caplen, p + len - 4);
+  b.writeUInt32LE(len, p + len - 4);
+  return len;
+}
+
+export function enhancedPacket(ts: number, data: Buffer, origLen: number): Buffer {
+  const b = Buffer.allocUnsafe(epbLength(data.length));
+  writeEnhancedPacket(b, 0, ts, data, origLen);
   return b;
 }
 
 export function interfaceStatistics(c: CaptureCounters): Buffer {
   const fixed = Buffer.alloc(12);
   fixed.writeUInt32LE(0, 0);
-  tsPair(c.endTs).copy(fixed, 4);
+  writeTs(fixed, 4, c.endTs);
   const opts = [option(ISB_STARTTIME, tsPair(c.startTs)), option(ISB_ENDTIME, tsPair(c.endTs))];
   if (c.received !== null) opts.push(option(ISB_FILTERACCEPT, u64(c.received)));
   if (c.ifDropped !== null) opts.push(option(ISB_IFDROP, u64(c.ifDropped)));
@@ -172,24 +188,10 @@ export class PcapngWriter implements CaptureFileSink {
   }
 
   write(ts: number, data: Buffer, origLen: number): void {
-    const caplen = data.length;
-    const len = 32 + pad4(caplen);
+    const len = epbLength(data.length);
     if (len > this.buf.length) { this.push(enhancedPacket(ts, data, origLen)); this.packets++; return; }
     if (this.pos + len > this.buf.length) this.flush();
-    const b = this.buf;
-    const p = this.pos;
-    const units = Math.max(0, Math.floor(ts));
-    b.writeUInt32LE(EPB, p);
-    b.writeUInt32LE(len, p + 4);
-    b.writeUInt32LE(0, p + 8);
-    b.writeUInt32LE(Math.floor(units / 4294967296), p + 12);
-    b.writeUInt32LE(units % 4294967296, p + 16);
-    b.writeUInt32LE(caplen, p + 20);
-    b.writeUInt32LE(Math.max(origLen, caplen), p + 24);
-    data.copy(b, p + 28);
-    b.fill(0, p + 28 + caplen, p + len - 4);
-    b.writeUInt32LE(len, p + len - 4);
-    this.pos += len;
+    this.pos += writeEnhancedPacket(this.buf, this.pos, ts, data, origLen);
     this.bytes += len;
     this.packets++;
   }
@@ -259,7 +261,7 @@ export class PcapngRing implements CaptureFileSink {
   }
 
   write(ts: number, data: Buffer, origLen: number): void {
-    const size = 32 + pad4(data.length);
+    const size = epbLength(data.length);
     if (this.current.packets > 0 && this.current.bytes + size > this.maxBytes) {
       // Loss counters belong to the whole capture, so only the last file's ISB carries them.
       this.current.close({ received: null, dropped: null, ifDropped: null, delivered: this.current.packets, startTs: this.counters.startTs, endTs: ts });
