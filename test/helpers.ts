@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,15 @@ function findRoot(): string {
 }
 
 export const repoRoot = findRoot();
+
+/** The compiled CLI, as `npx faultline` runs it. */
+export const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+/** `faultline ARGS` run as a user runs it, with `input` on stdin: its exit status and both outputs. */
+export function runCli(args: string[], input?: Buffer): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 /** Path of a third-party capture by its manifest local_path (e.g. 'files/zeek/testing/...'). */
 export function thirdParty(localPath: string): string {

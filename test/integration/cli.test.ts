@@ -1,22 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { repoRoot, thirdParty } from '../helpers.js';
+import { repoRoot, thirdParty, runCli as cli } from '../helpers.js';
 
-const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const FTP = thirdParty('files/zeek/testing/btest/Traces/ftp/ipv4.pcap');
 const FTP_FRAMES = 95; // capinfos/tshark: 95 frames
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
-
-function cli(args: string[], input?: Buffer): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function noStack(stderr: string): void {
   assert.ok(!/\n\s+at .+\(.*:\d+:\d+\)/.test(stderr), `no stack trace expected, got: ${stderr}`);

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { repoRoot } from '../helpers.js';
+import { repoRoot, runCli as cli } from '../helpers.js';
 import { tshark } from '../tshark.js';
 import { openDb } from '../../src/store/db.js';
 import { compareDocument } from '../../src/compare/document.js';
@@ -16,15 +15,9 @@ import { compareDocument } from '../../src/compare/document.js';
  * by an hour, one packet removed from the inside — whose effect is known from the edit itself.
  */
 
-const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const LAB = join(repoRoot, 'captures', 'lab');
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-compare-cli-'));
 const lab = (f: string): string => join(LAB, f);
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface Endpoint { ip: string; port: number }
 interface MissingJson { seenOn: string; missingOn: string; verdict: string; counterpart: { flow: number } | null; from: Endpoint; to: Endpoint; packets: number; frames: number[]; framesExact: boolean }

@@ -8,18 +8,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { repoRoot, thirdParty } from '../helpers.js';
+import { repoRoot, thirdParty, runCli as cli } from '../helpers.js';
 import { tshark } from '../tshark.js';
 import { writeSlice } from '../../src/export/pcap-slice.js';
 
-const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const FTP = join(repoRoot, 'captures', 'lab', 'pasv-nat-no-helper-no-pasv_address.outside.pcap');
 const NLB = join(repoRoot, 'captures', 'nlb', 'nlb-heartbeat-loss.pcap');
 const ARP = join(repoRoot, 'captures', 'nlb', 'l2-arp-duplicate.pcap');
@@ -34,11 +32,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'faultline-export-pcap-'));
 const db = join(tmp, 'p.db');
 const FTP_GZ = join(tmp, 'pasv-nat.pcap.gz');
 const ids: Record<string, number> = {};
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function slice(capture: string, out: string, extra: string[] = []): void {
   const r = cli(['export', '--db', db, '--capture', capture, '--format', 'pcap', '--out', out, ...extra]);

@@ -9,20 +9,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { chromium, type Browser } from 'playwright-core';
-import { repoRoot } from '../helpers.js';
+import { repoRoot, runCli as cli } from '../helpers.js';
 import { tshark } from '../tshark.js';
 import { Capture } from '../unit/ftp/synth.js';
 import { writeXssCapture, XSS } from '../e2e/captures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const FTP = join(repoRoot, 'captures', 'lab', 'pasv-nat-no-helper-no-pasv_address.outside.pcap');
 const NLB = join(repoRoot, 'captures', 'nlb', 'nlb-heartbeat-loss.pcap');
 const LAB_PASSWORD = 'lab-pass-1';
@@ -66,11 +64,6 @@ function writeHostileFtp(path: string): void {
   ctl.exchange('QUIT', '221 Goodbye');
   ctl.close();
   cap.write(path);
-}
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function exportTo(id: number, format: 'markdown' | 'html'): string {

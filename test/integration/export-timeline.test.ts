@@ -8,15 +8,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { repoRoot, thirdParty } from '../helpers.js';
+import { repoRoot, thirdParty, runCli as cli, CLI } from '../helpers.js';
 import { tshark } from '../tshark.js';
 
-const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const FTP = join(repoRoot, 'captures', 'lab', 'pasv-nat-no-helper-no-pasv_address.outside.pcap');
 const NLB = join(repoRoot, 'captures', 'nlb', 'nlb-heartbeat-loss.pcap');
 const TLS = thirdParty('files/zeek/testing/btest/Traces/tls/certificate-request-failed.pcap');
@@ -26,11 +24,6 @@ const LAB_PASSWORD = 'lab-pass-1';
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-export-timeline-'));
 const db = join(tmp, 'f.db');
 const ids: Record<'ftp' | 'nlb' | 'tls', number> = { ftp: 0, nlb: 0, tls: 0 };
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function exportOk(args: string[]): string {
   const r = cli(['export', '--db', db, ...args]);

@@ -6,22 +6,15 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { manifest, repoRoot, thirdParty, tsharkTruth } from '../helpers.js';
+import { manifest, repoRoot, thirdParty, tsharkTruth, runCli as cli } from '../helpers.js';
 import { Capture, removeTempCaptures, tempCapturePath } from '../unit/ftp/synth.js';
 
-const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-ftp-store-'));
 after(() => { rmSync(tmp, { recursive: true, force: true }); removeTempCaptures(); });
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface Endpoint { frame: number; ip: string; port: number }
 interface Truth {

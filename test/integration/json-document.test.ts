@@ -6,7 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { analysisDocument, writeAnalysisDocument } from '../../src/store/queries
 import { DEFAULT_OPTIONS } from '../../src/analysis/context.js';
 import { PROTOCOLS } from '../../src/protocols.js';
 import { generateCapture } from '../../bench/generate.js';
+import { repoRoot, runCli } from '../helpers.js';
 
 const SECTIONS = PROTOCOLS.map((p) => p.document);
 
@@ -24,7 +24,7 @@ test('the streamed document is the whole document, batch by batch, for one captu
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   // The benchmark's mix, small: FTP (active, passive, refused, FTPS), TLS with alerts, bulk, DNS, ARP.
   const gen = generateCapture({ out: join(tmp, 'mixed.pcap'), sizeMb: 4, concurrency: 40, seed: 3 });
-  const lab = join(process.cwd(), 'captures/lab/ftps-no-session-reuse-tls12.inside.pcap');
+  const lab = join(repoRoot, 'captures', 'lab', 'ftps-no-session-reuse-tls12.inside.pcap');
   const dbPath = join(tmp, 'doc.db');
   const db = openDb(dbPath);
   t.after(() => db.close());
@@ -46,7 +46,7 @@ test('the streamed document is the whole document, batch by batch, for one captu
   }
 
   // The CLI prints the streamed document: the same text, re-analysing into the same database.
-  const cli = spawnSync(process.execPath, ['dist/src/cli/main.js', 'analyze', gen.file, lab, '--db', dbPath, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const cli = runCli(['analyze', gen.file, lab, '--db', dbPath, '--json']);
   assert.equal(cli.status, 0, cli.stderr);
   const ids = (JSON.parse(cli.stdout) as { captures: Array<{ id: number }> }).captures.map((c) => c.id);
   assert.equal(cli.stdout, JSON.stringify(analysisDocument(db, ids, {}, SECTIONS), null, 2) + '\n');

@@ -14,7 +14,7 @@ import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { repoRoot } from '../helpers.js';
+import { CLI } from '../helpers.js';
 import { tshark } from '../tshark.js';
 import { loadCap, parseTcpdumpStats, LiveCaptureError, CAP_FIX, capLinkType } from '../../src/source/live.js';
 import { prefixLength } from '../../src/cli/interfaces.js';
@@ -22,7 +22,6 @@ import { openDb } from '../../src/store/db.js';
 import { DEFAULT_OPTIONS } from '../../src/analysis/context.js';
 import { dump, offline } from '../lab/sniff-support.js';
 
-const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-sniff-cli-'));
 chmodSync(tmp, 0o777);
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));

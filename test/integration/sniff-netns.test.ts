@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { repoRoot } from '../helpers.js';
+import { CLI } from '../helpers.js';
 import { tshark } from '../tshark.js';
 import { sleep } from '../lab/netns.js';
 import { SCENARIOS } from '../lab/scenarios.js';
@@ -25,7 +25,6 @@ import { openDb } from '../../src/store/db.js';
 import { DEFAULT_OPTIONS } from '../../src/analysis/context.js';
 import { dump, offline } from '../lab/sniff-support.js';
 
-const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const root = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!root) process.stderr.write('sniff-netns: skipped: network namespaces need root (run the tests as root, as CI does)\n');
 

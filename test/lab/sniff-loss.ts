@@ -16,11 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { repoRoot } from '../helpers.js';
+import { repoRoot, CLI } from '../helpers.js';
 import { NamespaceSet, removeStaleNamespaces, sleep } from './netns.js';
 import { NsProcess } from './sniff-lab.js';
 
-const CLI = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 /**
  * Traffic profiles: distinct destination ports cycled through. One UDP flow is the cheapest case
  * for the analysis; 20 000 flows make the flow table create (and keep, for its 600 s idle
