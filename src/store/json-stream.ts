@@ -109,3 +109,18 @@ export function writeJson(sink: (text: string) => void, value: unknown, chunk = 
 export function* inBatches<K, T>(keys: readonly K[], size: number, fetch: (batch: K[]) => Iterable<T>): Generator<T> {
   for (let i = 0; i < keys.length; i += size) yield* fetch(keys.slice(i, i + size));
 }
+
+/** `rows` (fetched by the keys in `keys`, in any order) in the order of `keys`. */
+export function inOrder<K, R>(keys: readonly K[], rows: R[], keyOf: (r: R) => K): R[] {
+  const byKey = new Map(rows.map((r) => [keyOf(r), r] as const));
+  return keys.map((k) => byKey.get(k)).filter((r): r is R => r !== undefined);
+}
+
+export function* mapLazy<T, U>(list: Iterable<T>, f: (x: T) => U): Generator<U> {
+  for (const x of list) yield f(x);
+}
+
+/** One lazy list after the other (a document's lists over several captures). */
+export function* concatLazy<T>(lists: Iterable<T>[]): Generator<T> {
+  for (const l of lists) yield* l;
+}

@@ -1,7 +1,7 @@
 import type { Db } from './db.js';
 import type { Finding } from '../findings/types.js';
 import { storedFlow, type FlowDbRow } from './rows.js';
-import { inBatches, materialize, writeJson } from './json-stream.js';
+import { concatLazy, inBatches, inOrder, mapLazy, materialize, writeJson } from './json-stream.js';
 
 /** ISO 8601 with microseconds, from epoch microseconds. */
 export function isoTime(micros: number | null): string | null {
@@ -61,12 +61,6 @@ export function findingsLazy(db: Db, captureId: number, batch = DOCUMENT_BATCH):
   const ids = (db.prepare(`SELECT id FROM findings WHERE capture_id = ? ${FINDING_ORDER}`).pluck().all(captureId)) as number[];
   const rows = db.prepare(`SELECT * FROM findings WHERE id IN (SELECT value FROM json_each(?))`);
   return inBatches(ids, batch, (some) => inOrder(some, rows.all(JSON.stringify(some)) as FindingRow[], (r) => r.id).map(findingOf));
-}
-
-/** `rows` (fetched by the keys in `keys`, in any order) in the order of `keys`. */
-export function inOrder<K, R>(keys: readonly K[], rows: R[], keyOf: (r: R) => K): R[] {
-  const byKey = new Map(rows.map((r) => [keyOf(r), r] as const));
-  return keys.map((k) => byKey.get(k)).filter((r): r is R => r !== undefined);
 }
 
 /** One finding code of a capture, as the summary prints it: how many, the first few in order, whether there is more evidence. */
@@ -178,12 +172,4 @@ export function analysisDocument(db: Db, captureIds: number[], opts: DocumentOpt
 export function writeAnalysisDocument(sink: (text: string) => void, db: Db, captureIds: number[], opts: DocumentOptions = {}, sections: Array<{ key: string; section: DocumentSection } | null> = []): void {
   writeJson(sink, documentParts(db, captureIds, opts, sections));
   sink('\n');
-}
-
-export function* mapLazy<T, U>(list: Iterable<T>, f: (x: T) => U): Generator<U> {
-  for (const x of list) yield f(x);
-}
-
-export function* concatLazy<T>(lists: Iterable<T>[]): Generator<T> {
-  for (const l of lists) yield* l;
 }

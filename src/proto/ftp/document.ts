@@ -5,8 +5,8 @@
  * transfers. A password appears only with showPasswords (and only if the analysis kept it).
  */
 import type { Db } from '../../store/db.js';
-import { concatLazy, DOCUMENT_BATCH, isoTime, type DocumentOptions } from '../../store/queries.js';
-import { inBatches } from '../../store/json-stream.js';
+import { DOCUMENT_BATCH, isoTime, type DocumentOptions } from '../../store/queries.js';
+import { concatLazy, inBatches } from '../../store/json-stream.js';
 import type { DataConnectionFact, FtpTlsFact, FtpTransferFact } from './facts.js';
 
 interface SessionRow {

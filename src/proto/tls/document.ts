@@ -5,8 +5,8 @@
  * verdict. Versions and ciphers by name; certificates with their parsed fields.
  */
 import type { Db } from '../../store/db.js';
-import { concatLazy, DOCUMENT_BATCH, inOrder, isoTime as coreIsoTime, type DocumentOptions } from '../../store/queries.js';
-import { inBatches } from '../../store/json-stream.js';
+import { DOCUMENT_BATCH, isoTime as coreIsoTime, type DocumentOptions } from '../../store/queries.js';
+import { concatLazy, inBatches, inOrder } from '../../store/json-stream.js';
 import type { HandshakeDetail } from './store.js';
 import { extensionName, versionName } from './names.js';
 
@@ -78,9 +78,8 @@ export function tlsDocument(db: Db, captureIds: number[], opts: DocumentOptions)
   return {
     handshakes: concatLazy(captureIds.map((cid) => {
       // Certificates are few (the registry caps them) and shared between handshakes: read once per capture.
-      let certs: Map<string, CertRow> | null = null;
+      const certs = new Map((certRows.all(cid) as CertRow[]).map((c) => [c.sha256, c]));
       return inBatches(order.all(cid) as number[], batch, (flows) => {
-        certs ??= new Map((certRows.all(cid) as CertRow[]).map((c) => [c.sha256, c]));
         const list = JSON.stringify(flows);
         const chains = new Map<string, string[]>();
         for (const r of chainRows.all(cid, list) as ChainRow[]) {
@@ -97,7 +96,7 @@ export function tlsDocument(db: Db, captureIds: number[], opts: DocumentOptions)
           alerts.set(a.flow, l);
         }
         const rows = inOrder(flows, handshakeRows.all(cid, list) as HandshakeRow[], (r) => r.flow);
-        return rows.map((r) => handshake(cid, r, certs!, chains, alerts));
+        return rows.map((r) => handshake(cid, r, certs, chains, alerts));
       });
     })),
   };
