@@ -113,6 +113,35 @@ test('client substitutes the control address for a private PASV address (curl --
   assert.match(f.explanation, /10\.0\.0\.5/);
 });
 
+test('a data connection a few seconds after the control connection closed is still its own; later, it belongs to no session', async () => {
+  const cap = new Capture();
+  // Two sessions, each announcing a passive port and quitting without using it.
+  const sessions = [50100, 50200].map((port, i) => {
+    const ctl = cap.tcp(CLIENT, 40010 + i, SERVER, 21).handshake();
+    ctl.send('s', '220 FTP server ready\r\n');
+    ctl.exchange('USER anonymous', '331 Please specify the password.');
+    ctl.exchange('PASS guest', '230 Login successful.');
+    ctl.exchange('PASV', `227 Entering Passive Mode (203,0,113,5,${port >> 8},${port & 255}).`);
+    ctl.exchange('QUIT', '221 Goodbye.');
+    ctl.close();
+    return { port, closed: cap.now };
+  });
+  // 4 s after the first control connection closed: within the 5 s grace (a SYN on its way).
+  cap.now = sessions[0].closed + 4e6;
+  const early = cap.tcp(CLIENT, 40100, SERVER, sessions[0].port).syn();
+  // 6 s after the second one closed: the server closed that listening port with the session.
+  cap.now = sessions[1].closed + 6e6;
+  const late = cap.tcp(CLIENT, 40101, SERVER, sessions[1].port).syn();
+  const r = await run(cap, 'data-after-control-close.pcap');
+
+  const [first, second] = r.facts.ftp.sessions;
+  assert.equal(first.channels[0].observed?.synFrame, early);
+  assert.equal(first.channels[0].outcome, 'syn-unanswered');
+  assert.equal(second.channels[0].observed, null);
+  assert.equal(second.channels[0].connections.length, 0);
+  assert.ok(!r.facts.ftp.sessions.some((s) => s.channels.some((ch) => ch.connections.some((c) => c.synFrame === late))));
+});
+
 test('firewall rejects the passive port with RST; ICMP unreachable for EPSV; connection never attempted', async () => {
   const cap = new Capture();
   const ctl = login(cap);

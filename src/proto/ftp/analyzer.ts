@@ -15,7 +15,7 @@ import { isPrivateAddress } from './portmath.js';
 import { DataChannelMatcher, type EncryptedClaim } from './matcher.js';
 import { FtpSession, type SessionHooks, type SessionLimits } from './session.js';
 import { offerFtpTls } from './tls-handoff.js';
-import { CHANNEL_WINDOW_US } from './channel.js';
+import { AFTER_CONTROL_US } from './channel.js';
 import type { FtpSessionFact } from './facts.js';
 
 /** IANA: 21 ftp, 990 ftps (implicit TLS). */
@@ -185,12 +185,14 @@ export class FtpAnalyzer implements Analyzer {
 
 /**
  * A finished session that nothing later in the capture can change at `now`: its control
- * connection ended at least the channel window ago (no announcement of it is still open), no
+ * connection ended more than AFTER_CONTROL_US ago (no announcement of it is still open: the
+ * flow table ends a closed connection a minute after its last packet, an unclosed one only
+ * after ten idle minutes, both beyond the channel window; see channelExpiry), no
  * TLS (FTPS findings read the TLS facts, which exist only at the end), and none of its data
  * connections still open (asked last: it walks the connections).
  */
 export function canSettle(f: FtpSessionFact, now: number, hasOpenData: () => boolean): boolean {
-  return now - f.lastTs >= CHANNEL_WINDOW_US && !usesTls(f) && !hasOpenData();
+  return now - f.lastTs > AFTER_CONTROL_US && !usesTls(f) && !hasOpenData();
 }
 
 /** The session started TLS or has encrypted data connections: its findings need the TLS facts. */

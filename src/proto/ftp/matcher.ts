@@ -9,7 +9,7 @@
  * Data connections are counted, never buffered.
  */
 import type { Dir, Flow } from '../../flow/flow.js';
-import { addConnection, type ChannelState } from './channel.js';
+import { addConnection, channelExpiry, type ChannelState } from './channel.js';
 import type { DataConnectionFact, FtpChannelFact, MatchKind } from './facts.js';
 import { newConnection, observe } from './observe.js';
 import { startsWithTlsHandshake } from './tls-records.js';
@@ -133,7 +133,7 @@ export class DataChannelMatcher {
     let bestScore = Infinity;
     for (let i = list.length - 1; i >= 0; i--) {
       const ch = list[i];
-      if (flow.firstTs > ch.expires) { list.splice(i, 1); ch.open = false; continue; }
+      if (flow.firstTs > channelExpiry(ch)) { list.splice(i, 1); ch.open = false; continue; }
       const hit = this.fit(ch, flow, reversed);
       if (!hit) continue;
       const score = this.score(ch, flow, hit);
@@ -149,7 +149,7 @@ export class DataChannelMatcher {
   }
 
   private fit(ch: ChannelState, flow: Flow, reversed: boolean): Hit | null {
-    if (!ch.open || flow.firstTs > ch.expires || flow.index === ch.peers.flow) return null;
+    if (!ch.open || flow.firstTs > channelExpiry(ch) || flow.index === ch.peers.flow) return null;
     const e = this.ends(flow, reversed);
     if (e.dstPort !== ch.fact.announcedPort) return null;
     const passive = ch.fact.mode === 'passive';
