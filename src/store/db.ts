@@ -3,6 +3,13 @@ import { MIGRATIONS } from './schema.js';
 
 export type Db = Database.Database;
 
+/**
+ * SQLite's own default page cache, 2 MiB (negative: KiB). better-sqlite3 builds SQLite with
+ * 16 MiB, which analyze's appends and the summary's counting scans fill for no gain: measured
+ * on the benchmark capture, 15 MB less peak RSS at the same speed (docs/decisions.md).
+ */
+const PAGE_CACHE_KIB = 2000;
+
 /** Opens (creating if needed) a faultline database and brings its schema up to date. */
 export function openDb(path: string): Db {
   const db = new Database(path);
@@ -13,6 +20,7 @@ export function openDb(path: string): Db {
     migrate(db);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   } catch (e) {
     // Not a database, or one from a newer faultline: do not leave the file open behind the error.
     db.close();
