@@ -9,7 +9,11 @@ export interface SettledFacts {
   protocol: string;
   /** Puts the units into their section of a FactSet whose protocol sections are otherwise empty. */
   fill(facts: FactSet): void;
-  /** Findings about these sessions (subject.session) belong to the settled units. */
+  /**
+   * Findings about these sessions (subject.session) belong to the settled units. Empty: the
+   * units are only stored now, and judged at the end from what the analyzer keeps of them (TLS
+   * handshakes, which the rules group per server across the capture).
+   */
   sessions: Set<number>;
 }
 

@@ -25,7 +25,7 @@ export interface AnalysisResult {
   findings: Finding[];
 }
 
-/** Units an analyzer settled during the capture, judged already: stored at once, then forgotten. */
+/** Units an analyzer settled during the capture, judged already (or to be judged at the end): stored at once. */
 export interface SettledPart {
   protocol: string;
   facts: FactSet;
@@ -199,7 +199,8 @@ export class Run {
       if (!s) continue;
       const facts: FactSet = { ...this.ctx.facts, ftp: emptyFtpFacts(), tls: emptyTlsFacts(), l2: emptyL2Facts() };
       s.fill(facts);
-      const findings = runRules(facts, this.ctx.options).filter((f) => f.subject.session !== undefined && s.sessions.has(f.subject.session));
+      // Units judged later (no sessions to keep findings about) are only stored.
+      const findings = s.sessions.size === 0 ? [] : runRules(facts, this.ctx.options).filter((f) => f.subject.session !== undefined && s.sessions.has(f.subject.session));
       out.push({ protocol: s.protocol, facts, findings });
     }
     return out;

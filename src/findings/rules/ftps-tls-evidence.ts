@@ -1,6 +1,6 @@
 /**
  * What the FTPS rules read of the TLS analyzer's handshakes: per flow index, what each
- * handshake offered and got. Read by shape from `facts.tls.handshakes` (the fields of
+ * handshake offered and got. Read by shape from `facts.tls.stored` and `facts.tls.handshakes` (the fields of
  * `FtpsHandshakeView`; a handshake without a ClientHello is no view), so FTPS_SESSION_REUSE_MISSING
  * depends on these few fields only. Without TLS facts for a flow it relies on what the FTP
  * dialogue shows (the server's refusal text).
@@ -40,9 +40,12 @@ function isView(x: unknown): x is FtpsHandshakeView {
 /** Handshakes by flow index (the first per flow), from whatever the TLS analyzer recorded. */
 export function ftpsHandshakes(facts: FactSet): Map<number, FtpsHandshakeView> {
   const out = new Map<number, FtpsHandshakeView>();
-  const list = (facts.tls as unknown as { handshakes?: unknown }).handshakes;
-  if (!Array.isArray(list)) return out;
-  for (const h of list) if (isView(h) && !out.has(h.flow)) out.set(h.flow, h);
+  // Those stored during the run first: they ended before the ones still held.
+  const tls = facts.tls as unknown as { stored?: unknown; handshakes?: unknown };
+  for (const list of [tls.stored, tls.handshakes]) {
+    if (!Array.isArray(list)) continue;
+    for (const h of list) if (isView(h) && !out.has(h.flow)) out.set(h.flow, h);
+  }
   return out;
 }
 

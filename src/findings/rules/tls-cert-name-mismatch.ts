@@ -1,5 +1,5 @@
 import { nameMatches } from '../../proto/tls/certificate.js';
-import { certificatesBySha, type TlsHandshakeFact } from '../../proto/tls/facts.js';
+import { certificatesBySha, type TlsJudgedHandshake, judgedHandshakes } from '../../proto/tls/facts.js';
 import type { FindingDraft, Rule } from '../types.js';
 import {
   capFrames, certDetails, certificateFrame, certName, connectionName, flowList, ftpHostName, ftpsLinks, type FtpsLink, groupBy,
@@ -13,7 +13,7 @@ import {
  * gave in an FTP HOST command (RFC 7151). An address a client merely dialled is not judged: the
  * capture cannot tell whether it typed that address or a name that resolved to it.
  */
-function requestedName(h: TlsHandshakeFact, link: FtpsLink | undefined): { name: string; source: string } | null {
+function requestedName(h: TlsJudgedHandshake, link: FtpsLink | undefined): { name: string; source: string } | null {
   if (h.sni) return { name: h.sni, source: 'SNI' };
   if (link) {
     const host = ftpHostName(link.session);
@@ -32,8 +32,8 @@ export const TLS_CERT_NAME_MISMATCH: Rule = {
     const certs = certificatesBySha(facts.tls);
     const links = ftpsLinks(facts);
     const out: FindingDraft[] = [];
-    const named = new Map<TlsHandshakeFact, { name: string; source: string }>();
-    for (const h of facts.tls.handshakes) {
+    const named = new Map<TlsJudgedHandshake, { name: string; source: string }>();
+    for (const h of judgedHandshakes(facts.tls)) {
       const leaf = h.certs.length > 0 ? certs.get(h.certs[0]) : undefined;
       if (!leaf || leaf.parseError) continue;
       const want = requestedName(h, links.get(h.flow));

@@ -1,4 +1,4 @@
-import { certificatesBySha } from '../../proto/tls/facts.js';
+import { certificatesBySha, judgedHandshakes } from '../../proto/tls/facts.js';
 import type { FindingDraft, Rule } from '../types.js';
 import {
   capFrames, certDetails, certificateFrame, certName, connectionName, endpoint, flowList, ftpsLinks, groupBy, handshakeDetails,
@@ -20,7 +20,7 @@ export const TLS_CERT_SELF_SIGNED: Rule = {
     const certs = certificatesBySha(facts.tls);
     const links = ftpsLinks(facts);
     const out: FindingDraft[] = [];
-    const byLeaf = groupBy(facts.tls.handshakes, (h) => (h.certs.length > 0 && certs.get(h.certs[0])?.selfSigned ? h.certs[0] : null));
+    const byLeaf = groupBy(judgedHandshakes(facts.tls), (h) => (h.certs.length > 0 && certs.get(h.certs[0])?.selfSigned ? h.certs[0] : null));
     for (const [sha, hs] of byLeaf) {
       const cert = certs.get(sha)!;
       const first = hs[0];

@@ -4,7 +4,7 @@
  * certificate naming the connections that showed it outside its validity.
  */
 import type { FactSet } from '../../analysis/context.js';
-import { certificatesBySha, type TlsCertificateFact, type TlsHandshakeFact } from '../../proto/tls/facts.js';
+import { certificatesBySha, type TlsCertificateFact, type TlsJudgedHandshake, judgedHandshakes } from '../../proto/tls/facts.js';
 import type { FindingDraft } from '../types.js';
 import {
   capFrames, certDetails, certificateFrame, certName, connectionName, flowList, ftpsLinks, handshakeDetails, handshakeTime, isoDate,
@@ -15,7 +15,7 @@ const DAY_US = 86400e6;
 
 export type ValidityProblem = 'expired' | 'not-yet-valid';
 
-function position(h: TlsHandshakeFact, sha: string): string {
+function position(h: TlsJudgedHandshake, sha: string): string {
   const i = h.certs.indexOf(sha);
   if (i === 0) return 'the server\'s own certificate';
   return `certificate ${i + 1} of the chain the server sent`;
@@ -30,8 +30,8 @@ function days(us: number): string {
 export function validityFindings(facts: FactSet, problem: ValidityProblem): FindingDraft[] {
   const certs = certificatesBySha(facts.tls);
   const links = ftpsLinks(facts);
-  const hits = new Map<string, { cert: TlsCertificateFact; hs: TlsHandshakeFact[] }>();
-  for (const h of facts.tls.handshakes) {
+  const hits = new Map<string, { cert: TlsCertificateFact; hs: TlsJudgedHandshake[] }>();
+  for (const h of judgedHandshakes(facts.tls)) {
     const at = handshakeTime(h);
     for (const sha of new Set(h.certs)) {
       const c = certs.get(sha);

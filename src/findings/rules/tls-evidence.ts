@@ -5,7 +5,7 @@
  */
 import type { FactSet } from '../../analysis/context.js';
 import type { FtpSessionFact } from '../../proto/ftp/facts.js';
-import type { TlsCertificateFact, TlsHandshakeFact } from '../../proto/tls/facts.js';
+import type { TlsCertificateFact, TlsJudgedHandshake } from '../../proto/tls/facts.js';
 import type { FindingSubject } from '../types.js';
 
 export const MAX_FRAMES = 50;
@@ -33,29 +33,29 @@ export function ftpsLinks(facts: FactSet): Map<number, FtpsLink> {
 }
 
 /** "the TLS connection 10.0.0.1:5555 → 93.184.216.34:443 (flow 3, SNI example.com)" */
-export function connectionName(h: TlsHandshakeFact, link?: FtpsLink): string {
+export function connectionName(h: TlsJudgedHandshake, link?: FtpsLink): string {
   const extras = [`flow ${h.flow}`];
   if (h.sni) extras.push(`SNI ${h.sni}`);
   const kind = link?.role === 'control' ? 'FTPS control connection' : link?.role === 'data' ? 'FTPS data connection' : 'TLS connection';
   return `the ${kind} ${endpoint(h.client, h.clientPort)} → ${endpoint(h.server, h.serverPort)} (${extras.join(', ')})`;
 }
 
-export function subjectOf(h: TlsHandshakeFact, link?: FtpsLink): FindingSubject {
+export function subjectOf(h: TlsJudgedHandshake, link?: FtpsLink): FindingSubject {
   return link ? { session: link.session.flow, flow: h.flow, host: h.server } : { flow: h.flow, host: h.server };
 }
 
 /** When the handshake happened: the capture's clock, which is what certificate validity is judged against. */
-export function handshakeTime(h: TlsHandshakeFact): number {
+export function handshakeTime(h: TlsJudgedHandshake): number {
   return h.serverHelloTs ?? h.clientHelloTs ?? h.firstTs;
 }
 
 /** Frame of the message carrying the server's certificates, else the ServerHello's. */
-export function certificateFrame(h: TlsHandshakeFact, sender: 'client' | 'server' = 'server'): number {
+export function certificateFrame(h: TlsJudgedHandshake, sender: 'client' | 'server' = 'server'): number {
   const m = h.messages.find((x) => x.from === sender && (x.type === 11 || x.name === 'sslv2_server_hello'));
   return m?.frame ?? h.serverHelloFrame ?? h.clientHelloFrame ?? h.firstFrame;
 }
 
-export function helloFrames(h: TlsHandshakeFact): number[] {
+export function helloFrames(h: TlsJudgedHandshake): number[] {
   return [h.clientHelloFrame, h.serverHelloFrame].filter((f): f is number => f !== null);
 }
 
@@ -80,7 +80,7 @@ export function certDetails(c: TlsCertificateFact): Record<string, unknown> {
   };
 }
 
-export function handshakeDetails(h: TlsHandshakeFact): Record<string, unknown> {
+export function handshakeDetails(h: TlsJudgedHandshake): Record<string, unknown> {
   return {
     flow: h.flow, client: h.client, clientPort: h.clientPort, server: h.server, serverPort: h.serverPort, sni: h.sni,
     version: h.versionName, cipher: h.cipher, clientHelloFrame: h.clientHelloFrame, serverHelloFrame: h.serverHelloFrame,
@@ -101,7 +101,7 @@ export function groupBy<T>(items: T[], key: (t: T) => string | null): Map<string
 }
 
 /** "flows 3, 7 and 9" / "flow 3" with the rest counted. */
-export function flowList(hs: TlsHandshakeFact[]): string {
+export function flowList(hs: TlsJudgedHandshake[]): string {
   const ids = hs.map((h) => h.flow);
   if (ids.length === 1) return `flow ${ids[0]}`;
   const shown = ids.slice(0, 8);

@@ -1,4 +1,4 @@
-import type { HandshakeFailure, TlsHandshakeFact } from '../../proto/tls/facts.js';
+import { type HandshakeFailure, type TlsJudgedHandshake, judgedHandshakes } from '../../proto/tls/facts.js';
 import type { FindingDraft, Rule } from '../types.js';
 import { capFrames, connectionName, endpoint, flowList, ftpsLinks, type FtpsLink, groupBy, handshakeDetails, helloFrames, MAX_ITEMS, subjectOf } from './tls-evidence.js';
 
@@ -27,7 +27,7 @@ const ALERT_CAUSES: Record<string, [string, string]> = {
   close_notify: ['the peer closed the connection in the middle of the handshake', 'read the peer\'s logs for why it gave up'],
 };
 
-function cause(f: HandshakeFailure, h: TlsHandshakeFact, link: FtpsLink | undefined): [string, string] {
+function cause(f: HandshakeFailure, h: TlsJudgedHandshake, link: FtpsLink | undefined): [string, string] {
   if (f.kind === 'alert' && f.alert && f.alert.visibility !== 'encrypted') {
     return ALERT_CAUSES[f.alert.name] ?? ['the alert names the reason', 'see the alert description'];
   }
@@ -70,9 +70,9 @@ export const TLS_HANDSHAKE_FAILED: Rule = {
   mitigation: 'Act on the reason in the explanation: align versions and cipher suites, fix the certificate chain or names, or remove the middlebox that interferes.',
   evaluate(facts) {
     const links = ftpsLinks(facts);
-    const failed = facts.tls.handshakes.filter((h) => (h.state === 'failed' || h.state === 'dropped') && h.failure !== null && h.clientHelloFrame !== null);
+    const failed = judgedHandshakes(facts.tls).filter((h) => (h.state === 'failed' || h.state === 'dropped') && h.failure !== null && h.clientHelloFrame !== null);
     const out: FindingDraft[] = [];
-    const key = (h: TlsHandshakeFact): string => `${h.client}|${h.server}|${h.serverPort}|${h.failure!.kind}|${h.failure!.by}|${h.failure!.alert?.name ?? ''}|${h.serverHelloFrame === null}`;
+    const key = (h: TlsJudgedHandshake): string => `${h.client}|${h.server}|${h.serverPort}|${h.failure!.kind}|${h.failure!.by}|${h.failure!.alert?.name ?? ''}|${h.serverHelloFrame === null}`;
     for (const hs of groupBy(failed, key).values()) {
       const first = hs[0];
       const f = first.failure!;

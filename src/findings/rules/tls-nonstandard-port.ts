@@ -1,5 +1,5 @@
 import type { FtpSessionFact } from '../../proto/ftp/facts.js';
-import type { TlsHandshakeFact } from '../../proto/tls/facts.js';
+import { type TlsJudgedHandshake, judgedHandshakes } from '../../proto/tls/facts.js';
 import type { FindingDraft, Rule } from '../types.js';
 import { capFrames, endpoint, flowList, ftpsLinks, groupBy, handshakeTime, MAX_ITEMS } from './tls-evidence.js';
 
@@ -17,7 +17,7 @@ const STARTTLS_SERVICES: Record<number, string> = {
   3389: 'RDP', 5222: 'XMPP', 5269: 'XMPP server-to-server', 5432: 'PostgreSQL', 6667: 'IRC',
 };
 
-function ports(hs: TlsHandshakeFact[]): string {
+function ports(hs: TlsJudgedHandshake[]): string {
   const list = [...new Set(hs.map((h) => h.serverPort))].sort((a, b) => a - b);
   if (list.length <= 6) return list.join(', ');
   return `${list.length} ports from ${list[0]} to ${list[list.length - 1]}`;
@@ -39,9 +39,9 @@ export const TLS_NONSTANDARD_PORT: Rule = {
   evaluate(facts) {
     const links = ftpsLinks(facts);
     const out: FindingDraft[] = [];
-    const plain: TlsHandshakeFact[] = [];
-    const ftps = new Map<FtpSessionFact, TlsHandshakeFact[]>();
-    for (const h of facts.tls.handshakes) {
+    const plain: TlsJudgedHandshake[] = [];
+    const ftps = new Map<FtpSessionFact, TlsJudgedHandshake[]>();
+    for (const h of judgedHandshakes(facts.tls)) {
       if (h.serverPort === 443) continue;
       const link = links.get(h.flow);
       if (link) {

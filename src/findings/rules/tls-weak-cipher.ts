@@ -1,5 +1,5 @@
 import { weakCipherReasons, type WeakCipherReason } from '../../proto/tls/names.js';
-import type { TlsHandshakeFact } from '../../proto/tls/facts.js';
+import { type TlsJudgedHandshake, judgedHandshakes } from '../../proto/tls/facts.js';
 import type { FindingDraft, Rule } from '../types.js';
 import { capFrames, connectionName, endpoint, flowList, ftpsLinks, groupBy, handshakeDetails, handshakeTime, MAX_ITEMS, subjectOf } from './tls-evidence.js';
 
@@ -13,7 +13,7 @@ const WHY: Record<WeakCipherReason, string> = {
 };
 
 /** SSL 2.0 CIPHER-SPECs are all weak by today's standards; name the reason from the spec's name. */
-function reasonsOf(h: TlsHandshakeFact): WeakCipherReason[] {
+function reasonsOf(h: TlsJudgedHandshake): WeakCipherReason[] {
   if (h.cipherSuite === null) return [];
   if (h.version === 0x0002) {
     const n = h.cipher ?? '';
@@ -36,7 +36,7 @@ export const TLS_WEAK_CIPHER: Rule = {
   mitigation: 'Remove NULL, EXPORT, RC4, DES, 3DES and anonymous suites from the server\'s configuration and prefer AEAD suites (AES-GCM, ChaCha20-Poly1305) with ECDHE; update clients that offer nothing better.',
   evaluate(facts) {
     const links = ftpsLinks(facts);
-    const weak = facts.tls.handshakes.filter((h) => h.serverHelloFrame !== null && reasonsOf(h).length > 0);
+    const weak = judgedHandshakes(facts.tls).filter((h) => h.serverHelloFrame !== null && reasonsOf(h).length > 0);
     const out: FindingDraft[] = [];
     for (const hs of groupBy(weak, (h) => `${h.server}|${h.serverPort}|${h.cipherSuite}`).values()) {
       const first = hs[0];

@@ -1,3 +1,4 @@
+import { judgedHandshakes } from '../../proto/tls/facts.js';
 import { isWeakVersion } from '../../proto/tls/names.js';
 import type { FindingDraft, Rule } from '../types.js';
 import { capFrames, connectionName, endpoint, flowList, ftpsLinks, groupBy, handshakeDetails, handshakeTime, MAX_ITEMS, subjectOf } from './tls-evidence.js';
@@ -19,7 +20,7 @@ export const TLS_WEAK_VERSION: Rule = {
   mitigation: 'Enable TLS 1.2 and 1.3 on both ends and disable the older versions on the server; update clients that cannot offer TLS 1.2.',
   evaluate(facts) {
     const links = ftpsLinks(facts);
-    const weak = facts.tls.handshakes.filter((h) => h.version !== null && h.serverHelloFrame !== null && isWeakVersion(h.version));
+    const weak = judgedHandshakes(facts.tls).filter((h) => h.version !== null && h.serverHelloFrame !== null && isWeakVersion(h.version));
     const out: FindingDraft[] = [];
     for (const hs of groupBy(weak, (h) => `${h.server}|${h.serverPort}|${h.version}`).values()) {
       const first = hs[0];

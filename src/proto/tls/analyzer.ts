@@ -2,13 +2,15 @@
  * The TLS analyzer: finds TLS on TCP flows by content (any port; a first payload that is a TLS
  * record or an SSL 2.0 hello), inside plain-text conversations (STARTTLS), and on FTPS control
  * connections, which the FTP analyzer hands over (ftp/tls-handoff.ts) because FTP owns those
- * streams. One TlsConnection per flow; facts go to `ctx.facts.tls` at the end.
+ * streams. One TlsConnection per flow; facts go to `ctx.facts.tls` at the end, or, when the
+ * analysis goes into a store, are handed over as each connection ends (settle) and kept only as
+ * the rules read them (TlsJudgedHandshake) for the rules that group handshakes per server.
  *
  * Key material: `--keylog` and pcapng Decryption Secrets Blocks ("TLSK") merge into one key log.
  * TLS ≤ 1.2 master secrets are cached by session ID and ticket, so a resumed connection (an
  * FTPS data connection resuming the control session) decrypts too.
  */
-import type { Analyzer, AnalyzerFactory } from '../../analysis/analyzer.js';
+import type { Analyzer, AnalyzerFactory, SettledFacts } from '../../analysis/analyzer.js';
 import type { AnalysisContext } from '../../analysis/context.js';
 import type { Packet } from '../../decode/packet.js';
 import type { Dir, Flow } from '../../flow/flow.js';
@@ -16,7 +18,7 @@ import type { FlowTable } from '../../flow/table.js';
 import { onFtpTlsStart, type FtpTlsStart, type FtpTlsSink } from '../ftp/tls-handoff.js';
 import { CertificateRegistry } from './cert-registry.js';
 import { type ConnectionEnv, TlsConnection } from './connection.js';
-import type { TlsHandshakeFact, TlsOrigin } from './facts.js';
+import { judgedView, type TlsHandshakeFact, type TlsJudgedHandshake, type TlsOrigin } from './facts.js';
 import { DSB_TLS_KEY_LOG, KeyStore } from './keystore.js';
 import { looksLikeTls } from './records.js';
 import { ResumptionIndex } from './resumption.js';
@@ -28,6 +30,9 @@ export const TLS_LIMITS = {
   /** Connections warned about individually for lacking key log entries; the rest are summed up. */
   noKeyWarnings: 20,
 };
+
+/** Handshakes handed over per settle() call. */
+const SETTLE_BATCH = 500;
 
 interface Live {
   conn: TlsConnection | null;
@@ -60,6 +65,8 @@ export class TlsAnalyzer implements Analyzer {
   readonly name = 'tls';
   private live = new Map<number, Live>();
   private done: TlsHandshakeFact[] = [];
+  /** Handshakes handed over to the store already, as the rules read them. */
+  private stored: TlsJudgedHandshake[] = [];
   private dropped = 0;
   private keys = new KeyStore();
   private certs = new CertificateRegistry();
@@ -177,8 +184,20 @@ export class TlsAnalyzer implements Analyzer {
       if (flow.app === 'tls') flow.app = null;
       return;
     }
-    if (this.done.length >= TLS_LIMITS.maxHandshakes) { this.dropped++; return; }
+    if (this.done.length + this.stored.length >= TLS_LIMITS.maxHandshakes) { this.dropped++; return; }
     this.done.push(fact);
+  }
+
+  /**
+   * Handshakes of ended connections: nothing later changes them, so they are stored now. The
+   * rules judge them at the end with the rest (they group handshakes per server across the
+   * capture), from what `stored` keeps of them; no findings come with them here.
+   */
+  settle(): SettledFacts | null {
+    if (this.done.length === 0) return null;
+    const out = this.done.splice(0, SETTLE_BATCH);
+    for (const h of out) this.stored.push(judgedView(h));
+    return { protocol: 'tls', fill: (facts) => { facts.tls.handshakes = out; }, sessions: new Set() };
   }
 
   finish(): void {
@@ -193,6 +212,7 @@ export class TlsAnalyzer implements Analyzer {
     if (this.certs.dropped > 0) this.ctx.warn(-1, `${this.certs.dropped} certificates beyond the first ${this.certs.all().length} are named by fingerprint only`);
     const t = this.ctx.facts.tls;
     t.handshakes = this.done.sort((a, b) => a.flow - b.flow);
+    t.stored = this.stored;
     t.certificates = this.certs.all();
     t.handshakesDropped = this.dropped;
   }

@@ -187,15 +187,64 @@ export interface TlsCertificateFact {
   firstFrame: number;
 }
 
+/**
+ * What the rules read of a handshake (src/findings/rules). A handshake stored while the capture
+ * is still being read (analysis into a store) stays in memory as this alone, for the rules that
+ * group handshakes across the whole capture at its end; `messages` keeps only the messages they
+ * look for (see judgedMessages).
+ */
+export type TlsJudgedHandshake = Pick<TlsHandshakeFact,
+  | 'flow' | 'origin' | 'client' | 'clientPort' | 'server' | 'serverPort' | 'firstFrame' | 'firstTs'
+  | 'clientHelloFrame' | 'clientHelloTs' | 'clientVersion' | 'offeredVersions' | 'offeredCipherCount'
+  | 'sni' | 'clientSessionId' | 'offeredTicket' | 'offeredPsk'
+  | 'serverHelloFrame' | 'serverHelloTs' | 'version' | 'versionName' | 'cipherSuite' | 'cipher' | 'serverSessionId' | 'resumed'
+  | 'certs' | 'state' | 'failure' | 'messages'>;
+
+export function judgedView(h: TlsHandshakeFact): TlsJudgedHandshake {
+  return {
+    flow: h.flow, origin: h.origin, client: h.client, clientPort: h.clientPort, server: h.server, serverPort: h.serverPort,
+    firstFrame: h.firstFrame, firstTs: h.firstTs,
+    clientHelloFrame: h.clientHelloFrame, clientHelloTs: h.clientHelloTs, clientVersion: h.clientVersion,
+    offeredVersions: h.offeredVersions, offeredCipherCount: h.offeredCipherCount,
+    sni: h.sni, clientSessionId: h.clientSessionId, offeredTicket: h.offeredTicket, offeredPsk: h.offeredPsk,
+    serverHelloFrame: h.serverHelloFrame, serverHelloTs: h.serverHelloTs, version: h.version, versionName: h.versionName,
+    cipherSuite: h.cipherSuite, cipher: h.cipher, serverSessionId: h.serverSessionId, resumed: h.resumed,
+    certs: h.certs, state: h.state, failure: h.failure, messages: judgedMessages(h.messages),
+  };
+}
+
+/**
+ * The messages the rules look for, in their order: the first certificate-carrying message of each
+ * side (Certificate, or SSL 2.0's server hello) and the last message.
+ */
+function judgedMessages(messages: TlsMessageFact[]): TlsMessageFact[] {
+  const keep = new Set<TlsMessageFact>();
+  for (const from of ['client', 'server'] as const) {
+    const m = messages.find((x) => x.from === from && (x.type === 11 || x.name === 'sslv2_server_hello'));
+    if (m) keep.add(m);
+  }
+  if (messages.length > 0) keep.add(messages[messages.length - 1]);
+  return messages.filter((m) => keep.has(m));
+}
+
 export interface TlsFacts {
+  /** Handshakes with every fact, to be stored. */
   handshakes: TlsHandshakeFact[];
+  /** Handshakes stored already during the run, as the rules read them (see TlsJudgedHandshake). */
+  stored: TlsJudgedHandshake[];
   certificates: TlsCertificateFact[];
   /** Handshakes beyond the kept ones (counted, not kept). */
   handshakesDropped: number;
 }
 
 export function emptyTlsFacts(): TlsFacts {
-  return { handshakes: [], certificates: [], handshakesDropped: 0 };
+  return { handshakes: [], stored: [], certificates: [], handshakesDropped: 0 };
+}
+
+/** Every handshake of the capture for the rules, stored during the run or not, in flow order. */
+export function judgedHandshakes(t: TlsFacts): TlsJudgedHandshake[] {
+  if (t.stored.length === 0) return t.handshakes;
+  return [...t.stored, ...t.handshakes].sort((a, b) => a.flow - b.flow);
 }
 
 /** The handshake that ran on each flow (the first, should a flow carry two). */
