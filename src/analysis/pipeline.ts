@@ -5,7 +5,8 @@ import { decodePacket, type Packet } from '../decode/packet.js';
 import { FlowTable } from '../flow/table.js';
 import type { Flow } from '../flow/flow.js';
 import { runRules } from '../findings/engine.js';
-import type { Finding } from '../findings/types.js';
+import type { Finding, Rule } from '../findings/types.js';
+import { PROTOCOLS } from '../protocols.js';
 import { AnalysisContext, type AnalyzeOptions, type FactSet } from './context.js';
 import type { Analyzer, AnalyzerFactory } from './analyzer.js';
 import { emptyFtpFacts } from '../proto/ftp/facts.js';
@@ -86,6 +87,12 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions, p: P
   if (ctx.suppressedWarnings > 0) ctx.warn(-1, `${ctx.suppressedWarnings} further warnings suppressed`);
   const findings = runRules(ctx.facts, options);
   return { facts: ctx.facts, findings };
+}
+
+function rulesOf(protocol: string): Rule[] {
+  const m = PROTOCOLS.find((p) => p.name === protocol);
+  if (!m) throw new Error(`settled units of unknown protocol ${protocol}`);
+  return m.rules;
 }
 
 /** Asks for settled units until none come (analyzers hand them over a batch at a time) and stores them. */
@@ -199,8 +206,11 @@ export class Run {
       if (!s) continue;
       const facts: FactSet = { ...this.ctx.facts, ftp: emptyFtpFacts(), tls: emptyTlsFacts(), l2: emptyL2Facts() };
       s.fill(facts);
-      // Units judged later (no sessions to keep findings about) are only stored.
-      const findings = s.sessions.size === 0 ? [] : runRules(facts, this.ctx.options).filter((f) => f.subject.session !== undefined && s.sessions.has(f.subject.session));
+      // Units judged later (no sessions to keep findings about) are only stored. The others are
+      // judged by their own protocol's rules: an FTPS session comes with the handshakes of its
+      // flows, which the TLS rules judge at the end with all the others.
+      const findings = s.sessions.size === 0 ? [] : runRules(facts, this.ctx.options, rulesOf(s.protocol))
+        .filter((f) => f.subject.session !== undefined && s.sessions.has(f.subject.session));
       out.push({ protocol: s.protocol, facts, findings });
     }
     return out;

@@ -17,7 +17,7 @@ import { analyzeAndStore } from '../../src/store/ingest.js';
 import { findingsFor } from '../../src/store/queries.js';
 import { DEFAULT_OPTIONS } from '../../src/analysis/context.js';
 import { generateCapture } from '../../bench/generate.js';
-import { dump, offline } from '../lab/sniff-support.js';
+import { dump, LAB, labCaptures, labOptions, offline } from '../lab/sniff-support.js';
 
 test('sessions settled during the run are stored exactly as an end-of-run analysis stores them', { timeout: 300_000 }, async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'faultline-settle-'));
@@ -42,8 +42,16 @@ test('sessions settled during the run are stored exactly as an end-of-run analys
   assert.ok(sessions >= 100, `sessions: ${sessions}`);
   assert.ok(sessions - heldToEnd >= sessions / 3, `sessions held to the end: ${heldToEnd} of ${sessions}`);
   assert.ok(stored.settledFindings > 0, 'findings stored during the run');
-  // ...FTPS sessions among those held (they wait for the TLS facts)...
-  assert.ok(stored.result.facts.ftp.sessions.some((s) => s.tls.mode !== 'none'), 'an FTPS session waited for the end');
+  // ...FTPS sessions too, judged with the handshakes of their flows, and TLS handshakes stored as
+  // their connections ended, both left behind only as the TLS rules read them...
+  const ftps = stored.result.facts.ftp.stored;
+  assert.ok(ftps.length >= 10 && ftps.every((l) => l.tls.mode !== 'none' || l.dataFlows.length > 0), `FTPS sessions settled: ${ftps.length}`);
+  assert.ok(!stored.result.facts.ftp.sessions.some((s) => ftps.some((l) => l.flow === s.flow)), 'a settled FTPS session is not stored again');
+  const tls = stored.result.facts.tls;
+  assert.ok(tls.stored.length > tls.handshakes.length, `TLS handshakes stored during the run: ${tls.stored.length}, held: ${tls.handshakes.length}`);
+  // ...and the TLS rules at the end still name the FTPS sessions those handshakes belong to.
+  const links = new Set(ftps.map((l) => l.flow));
+  assert.ok(stored.result.findings.some((f) => f.code.startsWith('TLS_') && f.subject.session !== undefined && links.has(f.subject.session)), 'a TLS finding about a settled FTPS session');
   // ...and every table holds the same rows either way.
   assert.deepEqual(settledDump, endDump);
   // Findings read back in the same order (first evidence frame), whatever order they were stored in.
@@ -51,4 +59,30 @@ test('sessions settled during the run are stored exactly as an end-of-run analys
   assert.deepEqual(order(dbSettled, stored.captureId), order(dbEnd, endId));
   const stamps = order(dbEnd, endId).map((s) => Number(s.split(' ')[0]));
   assert.deepEqual(stamps, [...stamps].sort((a, b) => a - b));
+});
+
+test('FTPS sessions settle with the handshakes of their flows: the recorded vsftpd sessions store the same rows either way', async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'faultline-settle-ftps-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const caps = labCaptures().filter((c) => c.must.some((code) => code.startsWith('FTPS_')));
+  assert.ok(caps.length >= 4, `lab captures with FTPS findings: ${caps.length}`);
+  for (const c of caps) {
+    // Two databases: a second analysis of the same file replaces the first.
+    const dbSettled = openDb(join(tmp, `${c.file}.settled.db`));
+    const dbEnd = openDb(join(tmp, `${c.file}.end.db`));
+    try {
+      const stored = await analyzeAndStore(dbSettled, join(LAB, c.file), labOptions(c));
+      const end = await offline(join(LAB, c.file), labOptions(c), dbEnd);
+      assert.deepEqual(dump(dbSettled, stored.captureId), dump(dbEnd, end), `${c.file}: settled and end-of-run analyses stored different rows`);
+      // The FTPS findings came with the settled sessions, not from the judgement at the end.
+      for (const code of c.must.filter((x) => x.startsWith('FTPS_'))) {
+        assert.ok(findingsFor(dbEnd, end).some((f) => f.code === code), `${c.file}: ${code}`);
+        assert.ok(!stored.result.findings.some((f) => f.code === code), `${c.file}: ${code} judged at the end`);
+      }
+      assert.ok(stored.result.facts.ftp.stored.length > 0, `${c.file}: no FTPS session settled`);
+    } finally {
+      dbSettled.close();
+      dbEnd.close();
+    }
+  }
 });

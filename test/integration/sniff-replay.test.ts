@@ -16,23 +16,11 @@ import { DEFAULT_OPTIONS, type AnalyzeOptions } from '../../src/analysis/context
 import { PcapWriter } from '../../src/source/pcap-writer.js';
 import type { Frame } from '../../src/source/frame.js';
 import { repoRoot } from '../helpers.js';
-import { dump, liveReplay, moveClientPorts, offline, readFrames } from '../lab/sniff-support.js';
+import { dump, LAB, labCaptures, labOptions, liveReplay, moveClientPorts, offline, readFrames } from '../lab/sniff-support.js';
 
-const LAB = join(repoRoot, 'captures', 'lab');
 const NLB = join(repoRoot, 'captures', 'nlb');
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-sniff-replay-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-
-interface LabCapture { file: string; keylog: string | null; options: { passiveRange: [number, number] | null }; must: string[]; mustNot: string[] }
-
-function labCaptures(): LabCapture[] {
-  const expected = JSON.parse(readFileSync(join(LAB, 'expected.json'), 'utf8')) as { scenarios: Record<string, { captures: Record<string, LabCapture> }> };
-  return Object.values(expected.scenarios).flatMap((s) => Object.values(s.captures));
-}
-
-function labOptions(c: LabCapture): AnalyzeOptions {
-  return { ...DEFAULT_OPTIONS, passiveRange: c.options.passiveRange, keylog: c.keylog ? readFileSync(join(LAB, c.keylog), 'utf8') : null };
-}
 
 async function sameAsOffline(path: string, options: AnalyzeOptions, name: string): Promise<{ live: Record<string, unknown>; codes: string[] }> {
   const db = openDb(join(tmp, `${name}.db`));

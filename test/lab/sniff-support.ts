@@ -6,12 +6,30 @@
 import { readCapture } from '../../src/source/open.js';
 import type { Frame } from '../../src/source/frame.js';
 import { analyzeCapture } from '../../src/analysis/pipeline.js';
-import type { AnalyzeOptions } from '../../src/analysis/context.js';
+import { DEFAULT_OPTIONS, type AnalyzeOptions } from '../../src/analysis/context.js';
 import { LiveAnalysis, snapshotParts, type LiveAnalysisOptions, type LiveSnapshot } from '../../src/analysis/live.js';
 import type { Db } from '../../src/store/db.js';
 import { CaptureWriter } from '../../src/store/writer.js';
 import { writeProtocolFacts } from '../../src/store/facts.js';
 import { PROTOCOLS } from '../../src/protocols.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers.js';
+
+/** The recorded lab sessions (test/lab/record.ts) and what each must and must not show. */
+export const LAB = join(repoRoot, 'captures', 'lab');
+
+export interface LabCapture { file: string; keylog: string | null; options: { passiveRange: [number, number] | null }; must: string[]; mustNot: string[] }
+
+export function labCaptures(): LabCapture[] {
+  const expected = JSON.parse(readFileSync(join(LAB, 'expected.json'), 'utf8')) as { scenarios: Record<string, { captures: Record<string, LabCapture> }> };
+  return Object.values(expected.scenarios).flatMap((s) => Object.values(s.captures));
+}
+
+/** The analysis options a lab capture was recorded for (its passive range, its key log). */
+export function labOptions(c: LabCapture): AnalyzeOptions {
+  return { ...DEFAULT_OPTIONS, passiveRange: c.options.passiveRange, keylog: c.keylog ? readFileSync(join(LAB, c.keylog), 'utf8') : null };
+}
 
 /** Every frame of a capture, its bytes copied (the reader's views die with their chunk). */
 export async function readFrames(path: string): Promise<Frame[]> {

@@ -2,7 +2,7 @@ import { nameMatches } from '../../proto/tls/certificate.js';
 import { certificatesBySha, type TlsJudgedHandshake, judgedHandshakes } from '../../proto/tls/facts.js';
 import type { FindingDraft, Rule } from '../types.js';
 import {
-  capFrames, certDetails, certificateFrame, certName, connectionName, flowList, ftpHostName, ftpsLinks, type FtpsLink, groupBy,
+  capFrames, certDetails, certificateFrame, certName, connectionName, flowList, ftpsLinks, type FtpsLink, groupBy,
   handshakeDetails, handshakeTime, MAX_ITEMS, subjectOf,
 } from './tls-evidence.js';
 
@@ -16,7 +16,7 @@ import {
 function requestedName(h: TlsJudgedHandshake, link: FtpsLink | undefined): { name: string; source: string } | null {
   if (h.sni) return { name: h.sni, source: 'SNI' };
   if (link) {
-    const host = ftpHostName(link.session);
+    const host = link.session.host;
     if (host) return { name: host, source: 'FTP HOST command' };
   }
   return null;

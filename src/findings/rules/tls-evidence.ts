@@ -4,7 +4,7 @@
  * (its control connection or one of its data connections), so the rules can say so.
  */
 import type { FactSet } from '../../analysis/context.js';
-import type { FtpSessionFact } from '../../proto/ftp/facts.js';
+import { ftpsSessionLinks, type FtpsSessionLink } from '../../proto/ftp/facts.js';
 import type { TlsCertificateFact, TlsJudgedHandshake } from '../../proto/tls/facts.js';
 import type { FindingSubject } from '../types.js';
 
@@ -16,17 +16,17 @@ export function endpoint(ip: string, port: number): string {
 }
 
 export interface FtpsLink {
-  session: FtpSessionFact;
+  session: FtpsSessionLink;
   role: 'control' | 'data';
 }
 
 /** TLS flows that are part of an FTP session: its control connection and its data connections. */
 export function ftpsLinks(facts: FactSet): Map<number, FtpsLink> {
   const out = new Map<number, FtpsLink>();
-  for (const s of facts.ftp.sessions) {
+  for (const s of ftpsSessionLinks(facts.ftp)) {
     out.set(s.flow, { session: s, role: 'control' });
-    for (const c of [...s.channels.flatMap((ch) => ch.connections), ...s.encryptedDataConnections]) {
-      if (!out.has(c.flow)) out.set(c.flow, { session: s, role: 'data' });
+    for (const flow of s.dataFlows) {
+      if (!out.has(flow)) out.set(flow, { session: s, role: 'data' });
     }
   }
   return out;
@@ -107,13 +107,4 @@ export function flowList(hs: TlsJudgedHandshake[]): string {
   const shown = ids.slice(0, 8);
   const rest = ids.length - shown.length;
   return `flows ${shown.join(', ')}${rest > 0 ? ` and ${rest} more` : ''}`;
-}
-
-/** The HOST command's argument (RFC 7151): the name an FTP client asked for, in clear or decrypted. */
-export function ftpHostName(s: FtpSessionFact): string | null {
-  for (let i = s.commands.length - 1; i >= 0; i--) {
-    const c = s.commands[i];
-    if (c.verb === 'HOST' && c.arg) return c.arg.trim();
-  }
-  return null;
 }

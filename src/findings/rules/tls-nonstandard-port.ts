@@ -1,4 +1,4 @@
-import type { FtpSessionFact } from '../../proto/ftp/facts.js';
+import type { FtpsSessionLink } from '../../proto/ftp/facts.js';
 import { type TlsJudgedHandshake, judgedHandshakes } from '../../proto/tls/facts.js';
 import type { FindingDraft, Rule } from '../types.js';
 import { capFrames, endpoint, flowList, ftpsLinks, groupBy, handshakeTime, MAX_ITEMS } from './tls-evidence.js';
@@ -40,7 +40,7 @@ export const TLS_NONSTANDARD_PORT: Rule = {
     const links = ftpsLinks(facts);
     const out: FindingDraft[] = [];
     const plain: TlsJudgedHandshake[] = [];
-    const ftps = new Map<FtpSessionFact, TlsJudgedHandshake[]>();
+    const ftps = new Map<FtpsSessionLink, TlsJudgedHandshake[]>();
     for (const h of judgedHandshakes(facts.tls)) {
       if (h.serverPort === 443) continue;
       const link = links.get(h.flow);

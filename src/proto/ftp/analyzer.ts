@@ -2,7 +2,8 @@
  * The FTP analyzer: claims control connections (ports 21 and 990, or anywhere a responder
  * opens with a 220 greeting that the client answers like an FTP client), runs one session per
  * control connection, and hands announcements to the data-channel matcher. Facts go to
- * `ctx.facts.ftp` at the end of the capture.
+ * `ctx.facts.ftp` at the end of the capture, or, when the analysis goes into a store, are handed
+ * over session by session as soon as nothing can change them (settle).
  */
 import type { Analyzer, AnalyzerFactory, SettledFacts } from '../../analysis/analyzer.js';
 import type { AnalysisContext } from '../../analysis/context.js';
@@ -14,9 +15,9 @@ import { looksLikeGreeting } from './dialogue.js';
 import { isPrivateAddress } from './portmath.js';
 import { DataChannelMatcher, type EncryptedClaim } from './matcher.js';
 import { FtpSession, type SessionHooks, type SessionLimits } from './session.js';
-import { offerFtpTls } from './tls-handoff.js';
+import { handshakeOf, offerFtpTls, type FlowHandshake } from './tls-handoff.js';
 import { AFTER_CONTROL_US } from './channel.js';
-import type { FtpSessionFact } from './facts.js';
+import { ftpsSessionLink, type FtpSessionFact, type FtpsSessionLink } from './facts.js';
 
 /** IANA: 21 ftp, 990 ftps (implicit TLS). */
 const CONTROL_PORTS = new Set([21, 990]);
@@ -38,6 +39,8 @@ export class FtpAnalyzer implements Analyzer {
   readonly name = 'ftp';
   private live = new Map<number, FtpSession>();
   private done: FtpSession[] = [];
+  /** FTPS sessions stored during the run, as the TLS rules read them at the end. */
+  private stored: FtpsSessionLink[] = [];
   /** Sessions whose announcements are unreadable, by "addrA|addrB" (sorted). */
   private unreadable = new Map<string, FtpSession[]>();
   /** The same sessions by client address, for connections to an address the client was never seen using. */
@@ -81,20 +84,42 @@ export class FtpAnalyzer implements Analyzer {
     if (!s.abandoned && !s.tentative) this.done.push(s);
   }
 
-  /** Finished sessions that can change no more (canSettle), at most SETTLE_BATCH per call; FTPS ones wait for finish(). */
+  /**
+   * Finished sessions that can change no more (canSettle), at most SETTLE_BATCH per call. They
+   * come with the TLS analyzer's handshakes of their flows (all ended by then), which FTPS
+   * findings read; a session with any leaves a link behind for the TLS rules at the end.
+   */
   settle(now: number): SettledFacts | null {
     const out: FtpSessionFact[] = [];
+    const settled: FtpSession[] = [];
     let kept = 0;
     for (const s of this.done) {
       const f = s.fact;
-      if (out.length < SETTLE_BATCH && canSettle(f, now, () => this.hasOpenData(f))) out.push(s.finish());
+      if (out.length < SETTLE_BATCH && canSettle(f, now, () => this.hasOpenData(f), true)) { out.push(s.finish()); settled.push(s); }
       else this.done[kept++] = s;
     }
     if (out.length === 0) return null;
     this.done.length = kept;
-    for (const f of out) this.matcher.forget(f.channels);
+    const handshakes: FlowHandshake[] = [];
+    for (const f of out) {
+      this.matcher.forget(f.channels);
+      const link = ftpsSessionLink(f);
+      let tls = false;
+      for (const flow of [link.flow, ...link.dataFlows]) {
+        const h = handshakeOf(this.ctx, flow);
+        if (h) { handshakes.push(h); tls = true; }
+      }
+      // The TLS rules name the session of a handshake they judge; no handshake, no link needed.
+      if (tls) this.stored.push(link);
+    }
+    this.untrack(settled);
     out.sort((a, b) => a.flow - b.flow);
-    return { protocol: 'ftp', fill: (facts) => { facts.ftp.sessions = out; }, sessions: new Set(out.map((f) => f.flow)) };
+    handshakes.sort((a, b) => a.flow - b.flow);
+    return {
+      protocol: 'ftp',
+      fill: (facts) => { facts.ftp.sessions = out; facts.tls.stored = handshakes; },
+      sessions: new Set(out.map((f) => f.flow)),
+    };
   }
 
   /**
@@ -126,6 +151,7 @@ export class FtpAnalyzer implements Analyzer {
     }
     this.live.clear();
     this.ctx.facts.ftp.sessions = this.done.map((s) => s.finish()).sort((a, b) => a.flow - b.flow);
+    this.ctx.facts.ftp.stored = this.stored;
   }
 
   private start(flow: Flow, clientDir: Dir, detectedBy: 'port' | 'dialogue', table: FlowTable): void {
@@ -153,6 +179,19 @@ export class FtpAnalyzer implements Analyzer {
       const list = map.get(key);
       if (!list) map.set(key, [session]);
       else if (!list.includes(session)) list.push(session);
+    }
+  }
+
+  /** Stored sessions claim no more connections. */
+  private untrack(sessions: FtpSession[]): void {
+    if (this.unreadable.size === 0) return;
+    const gone = new Set(sessions);
+    for (const map of [this.unreadable, this.unreadableByClient]) {
+      for (const [key, list] of map) {
+        const rest = list.filter((s) => !gone.has(s));
+        if (rest.length === 0) map.delete(key);
+        else if (rest.length < list.length) map.set(key, rest);
+      }
     }
   }
 
@@ -187,12 +226,13 @@ export class FtpAnalyzer implements Analyzer {
  * A finished session that nothing later in the capture can change at `now`: its control
  * connection ended more than AFTER_CONTROL_US ago (no announcement of it is still open: the
  * flow table ends a closed connection a minute after its last packet, an unclosed one only
- * after ten idle minutes, both beyond the channel window; see channelExpiry), no
- * TLS (FTPS findings read the TLS facts, which exist only at the end), and none of its data
- * connections still open (asked last: it walks the connections).
+ * after ten idle minutes, both beyond the channel window; see channelExpiry), and none of its
+ * data connections still open (asked last: it walks the connections). A session that used TLS
+ * settles only where the caller has the handshakes of its flows at hand (`tlsAtHand`: the
+ * analysis into a store, through the TLS analyzer); live capture has them only at the end.
  */
-export function canSettle(f: FtpSessionFact, now: number, hasOpenData: () => boolean): boolean {
-  return now - f.lastTs > AFTER_CONTROL_US && !usesTls(f) && !hasOpenData();
+export function canSettle(f: FtpSessionFact, now: number, hasOpenData: () => boolean, tlsAtHand = false): boolean {
+  return now - f.lastTs > AFTER_CONTROL_US && (tlsAtHand || !usesTls(f)) && !hasOpenData();
 }
 
 /** The session started TLS or has encrypted data connections: its findings need the TLS facts. */

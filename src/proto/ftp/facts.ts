@@ -7,11 +7,51 @@
 import type { AnnouncementKind } from './portmath.js';
 
 export interface FtpFacts {
+  /** Sessions with every fact, to be stored. */
   sessions: FtpSessionFact[];
+  /** FTPS sessions stored already during the run, as the TLS rules read them (see FtpsSessionLink). */
+  stored: FtpsSessionLink[];
 }
 
 export function emptyFtpFacts(): FtpFacts {
-  return { sessions: [] };
+  return { sessions: [], stored: [] };
+}
+
+/**
+ * What the TLS rules read of an FTPS session (which TLS connections are its control and data
+ * connections, and how to name it). A session that used TLS and was stored while the capture
+ * was still being read stays in memory as this alone, for the TLS rules at the end.
+ */
+export interface FtpsSessionLink {
+  flow: number;
+  client: string;
+  clientPort: number;
+  server: string;
+  serverPort: number;
+  tls: Pick<FtpTlsFact, 'mode' | 'auth'>;
+  /** The last HOST command's argument (RFC 7151): the name the client asked for. */
+  host: string | null;
+  /** Its data connections' flows, announced channels' first, in order. */
+  dataFlows: number[];
+}
+
+export function ftpsSessionLink(s: FtpSessionFact): FtpsSessionLink {
+  let host: string | null = null;
+  for (let i = s.commands.length - 1; i >= 0 && host === null; i--) {
+    const c = s.commands[i];
+    if (c.verb === 'HOST' && c.arg) host = c.arg.trim();
+  }
+  return {
+    flow: s.flow, client: s.client, clientPort: s.clientPort, server: s.server, serverPort: s.serverPort,
+    tls: { mode: s.tls.mode, auth: s.tls.auth }, host,
+    dataFlows: [...s.channels.flatMap((ch) => ch.connections), ...s.encryptedDataConnections].map((c) => c.flow),
+  };
+}
+
+/** Every FTP session for the TLS rules, stored during the run or not, in flow order. */
+export function ftpsSessionLinks(f: FtpFacts): FtpsSessionLink[] {
+  const held = f.sessions.map(ftpsSessionLink);
+  return f.stored.length === 0 ? held : [...f.stored, ...held].sort((a, b) => a.flow - b.flow);
 }
 
 /** Where a line was seen: in clear on the wire, or handed back decrypted by the TLS analyzer. */

@@ -153,8 +153,9 @@ export class FtpSession implements StreamConsumer, DecryptedControlSink {
     if (open) this.malformed(`FTP control flow ${flow.index}: ${open.reason}`, flow.lastFrame);
     for (const role of ROLES) if (this.control.mode(role) !== 'clear') this.tlsSink?.end(role, -1);
     if (this.control.holdOverflow) this.warnOnce('hold', `FTP control flow ${flow.index}: more than ${this.limits.maxHold} client bytes after AUTH before its reply; the excess was not read`, flow.lastFrame);
-    // The session may wait a while to be stored (a few seconds for late data connections, FTPS
-    // until the end): what reading its streams needed goes now, the fact stays.
+    // The session may wait a while to be stored (a few seconds for late data connections, until
+    // its data connections have ended, or to the end without a store): what reading its streams
+    // needed goes now, the fact stays.
     this.endedUnclear = this.control.mode('server') !== 'clear';
     this.stream = null;
     this.tlsSink = null;

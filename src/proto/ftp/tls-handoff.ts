@@ -4,7 +4,10 @@
  * registered for this analysis; a handler that can decrypt (key log) returns a sink and hands
  * the plaintext back through `DecryptedControlSink`, which runs exactly the same command/reply
  * path as clear text. Registration is per analysis context, so parallel analyses never mix.
+ * The other way, the TLS analyzer offers the handshakes of ended connections, which an FTPS
+ * session's findings read when it is judged during the run.
  */
+import type { FactSet } from '../../analysis/context.js';
 import type { Dir, Flow } from '../../flow/flow.js';
 import type { FtpSessionFact, TlsFrom } from './facts.js';
 import type { Role } from './control-stream.js';
@@ -58,4 +61,23 @@ export function offerFtpTls(ctx: object, start: FtpTlsStart): FtpTlsSink | null 
     if (sink) return sink;
   }
   return null;
+}
+
+/** What the TLS analyzer recorded of the handshake on a flow, as the rules read it. */
+export type FlowHandshake = FactSet['tls']['stored'][number];
+export type HandshakeLookup = (flow: number) => FlowHandshake | undefined;
+
+const lookups = new WeakMap<object, HandshakeLookup>();
+
+/**
+ * The TLS analyzer offers the handshakes of ended connections, so an FTPS session can be judged
+ * (and stored) as soon as its connections have ended, with the handshakes of its own flows.
+ */
+export function provideHandshakes(ctx: object, lookup: HandshakeLookup): void {
+  lookups.set(ctx, lookup);
+}
+
+/** The handshake of an ended connection, if the TLS analyzer runs in this analysis and saw one. */
+export function handshakeOf(ctx: object, flow: number): FlowHandshake | undefined {
+  return lookups.get(ctx)?.(flow);
 }

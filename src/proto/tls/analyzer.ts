@@ -15,7 +15,7 @@ import type { AnalysisContext } from '../../analysis/context.js';
 import type { Packet } from '../../decode/packet.js';
 import type { Dir, Flow } from '../../flow/flow.js';
 import type { FlowTable } from '../../flow/table.js';
-import { onFtpTlsStart, type FtpTlsStart, type FtpTlsSink } from '../ftp/tls-handoff.js';
+import { onFtpTlsStart, provideHandshakes, type FtpTlsStart, type FtpTlsSink } from '../ftp/tls-handoff.js';
 import { CertificateRegistry } from './cert-registry.js';
 import { type ConnectionEnv, TlsConnection } from './connection.js';
 import { judgedView, type TlsHandshakeFact, type TlsJudgedHandshake, type TlsOrigin } from './facts.js';
@@ -67,6 +67,8 @@ export class TlsAnalyzer implements Analyzer {
   private done: TlsHandshakeFact[] = [];
   /** Handshakes handed over to the store already, as the rules read them. */
   private stored: TlsJudgedHandshake[] = [];
+  /** The first handshake of each ended connection (held or stored), for FTPS sessions judged during the run. */
+  private byFlow = new Map<number, TlsJudgedHandshake>();
   private dropped = 0;
   private keys = new KeyStore();
   private certs = new CertificateRegistry();
@@ -77,6 +79,7 @@ export class TlsAnalyzer implements Analyzer {
   constructor(private ctx: AnalysisContext) {
     if (ctx.options.keylog !== null) this.addKeys(ctx.options.keylog, '--keylog');
     onFtpTlsStart(ctx, (start) => this.ftpStart(start));
+    provideHandshakes(ctx, (flow) => this.byFlow.get(flow));
   }
 
   // ---------------------------------------------------------------------------------------
@@ -186,6 +189,7 @@ export class TlsAnalyzer implements Analyzer {
     }
     if (this.done.length + this.stored.length >= TLS_LIMITS.maxHandshakes) { this.dropped++; return; }
     this.done.push(fact);
+    if (!this.byFlow.has(fact.flow)) this.byFlow.set(fact.flow, fact);
   }
 
   /**
@@ -196,7 +200,11 @@ export class TlsAnalyzer implements Analyzer {
   settle(): SettledFacts | null {
     if (this.done.length === 0) return null;
     const out = this.done.splice(0, SETTLE_BATCH);
-    for (const h of out) this.stored.push(judgedView(h));
+    for (const h of out) {
+      const view = judgedView(h);
+      this.stored.push(view);
+      if (this.byFlow.get(h.flow) === h) this.byFlow.set(h.flow, view);
+    }
     return { protocol: 'tls', fill: (facts) => { facts.tls.handshakes = out; }, sessions: new Set() };
   }
 
