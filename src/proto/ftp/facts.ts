@@ -9,7 +9,7 @@ import type { AnnouncementKind } from './portmath.js';
 export interface FtpFacts {
   /** Sessions with every fact, to be stored. */
   sessions: FtpSessionFact[];
-  /** FTPS sessions stored already during the run, as the TLS rules read them (see FtpsSessionLink). */
+  /** Sessions with TLS on one of their connections, stored already during the run, as the TLS rules read them. */
   stored: FtpsSessionLink[];
 }
 
@@ -18,9 +18,9 @@ export function emptyFtpFacts(): FtpFacts {
 }
 
 /**
- * What the TLS rules read of an FTPS session (which TLS connections are its control and data
- * connections, and how to name it). A session that used TLS and was stored while the capture
- * was still being read stays in memory as this alone, for the TLS rules at the end.
+ * What the TLS rules read of an FTP(S) session: which TLS connections are its control and data
+ * connections, and how to name it. A session with TLS on one of its connections that was stored
+ * while the capture was still being read stays in memory as this alone, for the TLS rules at the end.
  */
 export interface FtpsSessionLink {
   flow: number;
