@@ -24,12 +24,16 @@ export interface FlowTableOptions {
   maxPendingPerDirection: number;
   /** Capture-time seconds after which an idle flow is ended and handed to the sinks. */
   idleTimeout: number;
-  /** Same, for TCP flows already closed by FIN/RST. */
+  /**
+   * Same, for TCP flows already closed (FIN both ways, or RST). Short, as in Zeek (5 s), because
+   * a closed connection's state (an FTP session, a TLS connection) waits for its flow to end;
+   * a stray packet later than that starts a new flow (one tshark would count in the old one).
+   */
   closedTimeout: number;
 }
 
 const SCTP = 132;
-const DEFAULTS: FlowTableOptions = { maxPendingPerDirection: 1 << 20, idleTimeout: 600, closedTimeout: 60 };
+const DEFAULTS: FlowTableOptions = { maxPendingPerDirection: 1 << 20, idleTimeout: 600, closedTimeout: 10 };
 /** The consumer list of a flow nobody reads: shared, and frozen because attach() replaces it rather than pushing. */
 const NO_CONSUMERS: StreamConsumer[] = Object.freeze([]) as unknown as StreamConsumer[];
 const SWEEP_EVERY = 1 << 15;

@@ -64,7 +64,7 @@ test('every layer-2 / NLB capture: live replay stores what the offline analysis 
 /**
  * One capture of the broken PASV-through-NAT session, repeated: each copy 700 s after the
  * previous, from other client ports. The unanswered data SYN's flow ends when the flow table's
- * 600 s idle timeout expires it, the control connection 60 s after it closed: so every session
+ * 600 s idle timeout expires it, the control connection 10 s after it closed: so every session
  * settles, is stored for good and leaves memory while later ones still come.
  */
 function repeated(frames: Frame[], copies: number, gapUs: number): Frame[] {

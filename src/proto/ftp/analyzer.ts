@@ -225,8 +225,8 @@ export class FtpAnalyzer implements Analyzer {
 /**
  * A finished session that nothing later in the capture can change at `now`: its control
  * connection ended more than AFTER_CONTROL_US ago (no announcement of it is still open: the
- * flow table ends a closed connection a minute after its last packet, an unclosed one only
- * after ten idle minutes, both beyond the channel window; see channelExpiry), and none of its
+ * flow table ends a closed connection 10 s after its last packet, an unclosed one only after
+ * ten idle minutes, both beyond the channel window; see channelExpiry), and none of its
  * data connections still open (asked last: it walks the connections). A session that used TLS
  * settles only where the caller has the handshakes of its flows at hand (`tlsAtHand`: the
  * analysis into a store, through the TLS analyzer); live capture has them only at the end.
