@@ -7,6 +7,7 @@ import type { AnalyzeOptions } from '../analysis/context.js';
 import { NotACaptureError } from '../source/open.js';
 import { openDb } from '../store/db.js';
 import { analyzeAndStore } from '../store/ingest.js';
+import { useLeanHeap } from '../heap.js';
 
 export interface WorkerInput {
   dbPath: string;
@@ -53,6 +54,9 @@ async function run(input: WorkerInput, post: (m: WorkerMessage) => void): Promis
 }
 
 if (parentPort) {
+  // This worker's start put V8's heap flags back to node's command line: the analysis sets them
+  // again, as `faultline analyze` does (src/heap.ts).
+  useLeanHeap();
   const port = parentPort;
   void run(workerData as WorkerInput, (m) => port.postMessage(m));
 }

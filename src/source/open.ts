@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { leanHeapAgain, leanHeapTick } from '../heap.js';
 import type { CaptureParser, CaptureSink } from './parser.js';
 import { PcapParser, pcapMagic } from './pcap.js';
 import { PcapngParser } from './pcapng.js';
@@ -57,7 +58,7 @@ export async function readCapture(path: string, sink: CaptureSink, opts: ReadOpt
   const total = fromStdin ? null : statSync(path).size;
   const raw: Readable = fromStdin ? process.stdin : createReadStream(path, { highWaterMark: opts.chunkSize ?? READ_CHUNK });
   const hashInWorker = !fromStdin && (total ?? 0) > 8 << 20;
-  const workerHash = hashInWorker ? hashFileInWorker(path) : null;
+  const workerHash = hashInWorker ? await hashFileInWorker(path) : null;
   const inlineHash = hashInWorker ? null : createHash('sha256');
 
   let bytesRead = 0;
@@ -74,6 +75,7 @@ export async function readCapture(path: string, sink: CaptureSink, opts: ReadOpt
     bytesRead += chunk.length;
     inlineHash?.update(chunk);
     opts.progress?.(bytesRead, total);
+    leanHeapTick();
   };
   const input = decompressed(raw, onRaw);
 
@@ -110,7 +112,7 @@ export async function readCapture(path: string, sink: CaptureSink, opts: ReadOpt
   const p = parser as CaptureParser;
   p.end();
   if (p.headerError !== null) throw new NotACaptureError(`${path}: ${p.headerError}: not a capture faultline (or libpcap) can read`);
-  const sha256 = workerHash ? await workerHash : inlineHash!.digest('hex');
+  const sha256 = workerHash ? await workerHash.digest : inlineHash!.digest('hex');
   return { format: p.format, compressed: input.compressed, linkTypes: [...p.linkTypes], bytesRead, sha256, damaged };
 }
 
@@ -172,7 +174,8 @@ function describeNonCapture(path: string, head: Buffer, compressed: boolean): st
   return `${path}: not a pcap or pcapng capture${compressed ? ' (after gunzip)' : ''}: it starts with ${hex || 'nothing'}`;
 }
 
-function hashFileInWorker(path: string): Promise<string> {
+/** Starts the hash; resolves once the worker runs (see leanHeapAgain), with its digest to come. */
+async function hashFileInWorker(path: string): Promise<{ digest: Promise<string> }> {
   // One reused read buffer and synchronous reads: a read stream allocates a fresh buffer per
   // chunk on the worker's own malloc arena, which grew the resident set by ~35 MB (measured).
   const src = `
@@ -188,13 +191,17 @@ function hashFileInWorker(path: string): Promise<string> {
       } finally { fs.closeSync(fd); }
       parentPort.postMessage(h.digest('hex'));
     } catch (e) { parentPort.postMessage({ error: String(e) }); }`;
-  return new Promise((resolve, reject) => {
-    // A small heap is plenty for hashing; it keeps the worker's share of the resident set low.
-    const w = new Worker(src, { eval: true, workerData: path, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });
+  // A small heap is plenty for hashing; it keeps the worker's share of the resident set low.
+  const w = new Worker(src, { eval: true, workerData: path, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });
+  const digest = new Promise<string>((resolve, reject) => {
     w.once('message', (m: unknown) => {
       void w.terminate();
       if (typeof m === 'string') resolve(m); else reject(new Error(String((m as { error: string }).error)));
     });
     w.once('error', reject);
   });
+  // Before the first chunk is parsed (~15 ms): the worker's start reset V8's heap flags.
+  await Promise.race([once(w, 'online'), digest.catch(() => undefined)]);
+  leanHeapAgain();
+  return { digest };
 }

@@ -1,0 +1,43 @@
+/**
+ * V8's heap growth as faultline sets it (src/heap.ts): the user's own flags win, and the CLI
+ * really keeps its young generation at YOUNG_MIB through an analysis whose hash worker resets
+ * V8's flags (a capture over 8 MiB), unless node's command line says otherwise.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LEAN_HEAP_FLAGS, leanHeapFlags, YOUNG_MIB } from '../../../src/heap.js';
+import { generateCapture } from '../../../bench/generate.js';
+import { CLI } from '../../helpers.js';
+
+test('both settings apply unless node was started with its own, in either spelling', () => {
+  assert.deepEqual(leanHeapFlags([]), LEAN_HEAP_FLAGS);
+  assert.deepEqual(leanHeapFlags(['--enable-source-maps', '--heap-growing-percent=100']), ['--semi-space-growth-factor=1']);
+  assert.deepEqual(leanHeapFlags(['--semi_space_growth_factor=4']), ['--heap-growing-percent=50']);
+  assert.deepEqual(leanHeapFlags(['--heap_growing_percent', '30', '--semi-space-growth-factor=2']), []);
+});
+
+test('the CLI keeps the young generation at its size through an analysis with a hash worker; node\'s own flag wins', { timeout: 120_000 }, (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'faultline-heap-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const capture = join(tmp, 'mixed.pcap');
+  generateCapture({ out: capture, sizeMb: 80, concurrency: 300, seed: 3 });
+  assert.ok(statSync(capture).size > 8 << 20, 'large enough to be hashed in a worker thread');
+  // Reports the young generation's size as the process exits.
+  const report = join(tmp, 'report.cjs');
+  writeFileSync(report, `process.on('exit', () => { const n = require('v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space'); process.stderr.write('young ' + n.space_size + '\\n'); });`);
+  const young = (nodeArgs: string[]): number => {
+    const r = spawnSync(process.execPath, [...nodeArgs, '-r', report, CLI, 'analyze', capture, '--db', join(tmp, 'x.db')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const m = /young (\d+)/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    return Number(m[1]) / 2 ** 20;
+  };
+  const lean = young([]);
+  assert.ok(lean <= YOUNG_MIB, `young generation ${lean} MiB with faultline's setting`);
+  const own = young(['--semi-space-growth-factor=2']);
+  assert.ok(own > YOUNG_MIB, `young generation ${own} MiB when node's command line sets its own growth`);
+});
