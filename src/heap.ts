@@ -6,8 +6,8 @@
  * it sizes the heap, so they can be set while running: the old generation's growth at once, the
  * young generation's once it has reached YOUNG_MIB (it starts at 2 MiB; kept that small, objects
  * that would die young get promoted and the analysis runs ~30 % slower). Measured on the
- * benchmark capture: peak RSS 248–255 MB → 171–177 MB, on the 2.6 M-packet one 305–308 MB →
- * ~190 MB, at 0–15 % more time.
+ * benchmark capture: peak RSS 252–261 MB → 169–178 MB, on the 2.6 M-packet one 304–308 MB →
+ * 191–195 MB, for about 10 % more time.
  *
  * Starting a worker thread puts V8's flags back to node's command line, so whoever starts one
  * sets them again once it runs (leanHeapAgain).
@@ -26,7 +26,7 @@ let applied: string[] = [];
 
 /**
  * The flags to set: none of those the user already chose on node's command line
- * (`node --heap-growing-percent=100 faultline ...`, in either spelling), so a user's own tuning
+ * (`node --heap-growing-percent=0 dist/src/cli/main.js ...`, in either spelling), so a user's own tuning
  * wins. (Node refuses these two in NODE_OPTIONS.)
  */
 export function leanHeapFlags(execArgv: readonly string[]): string[] {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Entry point. The heap settings go first, before the commands' modules are even loaded: V8's
- * young generation keeps the size it has when they take effect (src/heap.ts).
+ * Entry point. V8's heap settings (src/heap.ts) go first, before the commands' modules load and
+ * anything grows the heap.
  */
 import { useLeanHeap } from '../heap.js';
 
