@@ -81,6 +81,12 @@ export interface Flow {
   ended: boolean;
 }
 
+/** A TCP connection both sides closed with FIN, or one side reset. */
+export function tcpClosed(f: Flow): boolean {
+  const t = f.tcp;
+  return t !== null && (t.rstFrom !== -1 || (t.finFrom[0] && t.finFrom[1]));
+}
+
 export function flowState(f: Flow): string {
   const t = f.tcp;
   if (!t) return 'seen';

@@ -7,7 +7,7 @@ import { parseIp } from '../decode/addr.js';
 import type { Ipv4Header } from '../decode/ipv4.js';
 import type { Ipv6Header } from '../decode/ipv6.js';
 import { DirectionStream, seqDiff, type StreamSink } from './reassembly.js';
-import type { Dir, Flow, StreamConsumer } from './flow.js';
+import { tcpClosed, type Dir, type Flow, type StreamConsumer } from './flow.js';
 
 export interface FlowHooks {
   /** A new flow: analyzers may attach stream consumers (e.g. FTP on port 21). */
@@ -290,8 +290,7 @@ export class FlowTable {
     // ending a flow never adds one.
     for (const map of [this.byNum, this.byKey] as Array<Map<unknown, Flow>>) {
       for (const f of map.values()) {
-        const done = f.tcp !== null && (f.tcp.rstFrom !== -1 || (f.tcp.finFrom[0] && f.tcp.finFrom[1]));
-        if (f.lastTs < idle || (done && f.lastTs < closed)) this.end(f);
+        if (f.lastTs < idle || (f.lastTs < closed && tcpClosed(f))) this.end(f);
       }
     }
   }
@@ -319,7 +318,7 @@ function isNewConnection(flow: Flow, t: TcpHeader, dir: Dir): boolean {
   if ((t.flags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) !== TCP_FLAG.SYN) return false;
   const s = flow.tcp!;
   if (s.baseSeq[dir] !== -1) return s.baseSeq[dir] !== t.seq;
-  return s.rstFrom !== -1 || (s.finFrom[0] && s.finFrom[1]);
+  return tcpClosed(flow);
 }
 
 /** Is this packet's source the flow's initiator? Numbers for IPv4, text otherwise. */

@@ -2,7 +2,7 @@
  * A data-channel announcement while the matcher can still tie a connection to it. The fact is
  * what gets stored; the rest is bookkeeping that dies with the analysis.
  */
-import type { Flow } from '../../flow/flow.js';
+import { tcpClosed, type Flow } from '../../flow/flow.js';
 import type { DataConnectionFact, FtpChannelFact } from './facts.js';
 
 /** The control connection's two ends, as the capture saw them. */
@@ -37,9 +37,7 @@ export const MAX_CONNECTIONS_PER_CHANNEL = 8;
 
 /** When the channel stops taking connections: its window's end, or shortly after its control connection closed (FIN both ways, or RST). */
 export function channelExpiry(ch: ChannelState): number {
-  const t = ch.control.tcp;
-  const closed = t !== null && (t.rstFrom !== -1 || (t.finFrom[0] && t.finFrom[1]));
-  return closed ? Math.min(ch.expires, ch.control.lastTs + AFTER_CONTROL_US) : ch.expires;
+  return tcpClosed(ch.control) ? Math.min(ch.expires, ch.control.lastTs + AFTER_CONTROL_US) : ch.expires;
 }
 
 export function addConnection(ch: ChannelState, conn: DataConnectionFact): boolean {
