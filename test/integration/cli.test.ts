@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { repoRoot, thirdParty, runCli as cli } from '../helpers.js';
+import { thirdParty, runCli as cli } from '../helpers.js';
 
 const FTP = thirdParty('files/zeek/testing/btest/Traces/ftp/ipv4.pcap');
 const FTP_FRAMES = 95; // capinfos/tshark: 95 frames

@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { repoRoot, thirdParty, runCli as cli, CLI } from '../helpers.js';
+import { repoRoot, thirdParty, runCli as cli } from '../helpers.js';
 import { tshark } from '../tshark.js';
 
 const FTP = join(repoRoot, 'captures', 'lab', 'pasv-nat-no-helper-no-pasv_address.outside.pcap');

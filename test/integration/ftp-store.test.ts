@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { manifest, repoRoot, thirdParty, tsharkTruth, runCli as cli } from '../helpers.js';
+import { manifest, thirdParty, tsharkTruth, runCli as cli } from '../helpers.js';
 import { Capture, removeTempCaptures, tempCapturePath } from '../unit/ftp/synth.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'faultline-ftp-store-'));
