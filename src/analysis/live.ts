@@ -161,9 +161,9 @@ export class LiveAnalysis {
       this.lastL2 = now;
     }
     const base = this.ctx.facts;
-    const facts: FactSet = { ...base, hosts: this.run.hostFacts(), protocols: this.run.protocolCounts(), ftp: { sessions: current, stored: [] } };
+    const facts: FactSet = { ...base, hosts: this.run.hostFacts(), protocols: this.run.protocolCounts(), ftp: { ...emptyFtpFacts(), sessions: current } };
     const settledKeys = new Set(settled.map((s) => s.flow));
-    const all = runRules({ ...facts, ftp: { sessions: [...current, ...settled], stored: [] } }, this.options);
+    const all = runRules({ ...facts, ftp: { ...emptyFtpFacts(), sessions: [...current, ...settled] } }, this.options);
     const settledFindings = all.filter((f) => f.subject.session !== undefined && settledKeys.has(f.subject.session));
     const currentFindings = all.filter((f) => !(f.subject.session !== undefined && settledKeys.has(f.subject.session)));
     const changes = this.publish(currentFindings, settledFindings, now, false);

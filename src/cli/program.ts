@@ -42,4 +42,3 @@ export async function main(): Promise<void> {
     process.exitCode = 1;
   }
 }
-

@@ -90,16 +90,16 @@ export class FtpAnalyzer implements Analyzer {
    * findings read; a session with any leaves a link behind for the TLS rules at the end.
    */
   settle(now: number): SettledFacts | null {
-    const out: FtpSessionFact[] = [];
     const settled: FtpSession[] = [];
     let kept = 0;
     for (const s of this.done) {
       const f = s.fact;
-      if (out.length < SETTLE_BATCH && canSettle(f, now, () => this.hasOpenData(f), true)) { out.push(s.finish()); settled.push(s); }
+      if (settled.length < SETTLE_BATCH && canSettle(f, now, () => this.hasOpenData(f), true)) settled.push(s);
       else this.done[kept++] = s;
     }
-    if (out.length === 0) return null;
+    if (settled.length === 0) return null;
     this.done.length = kept;
+    const out = settled.map((s) => s.finish());
     const handshakes: FlowHandshake[] = [];
     for (const f of out) {
       this.matcher.forget(f.channels);
