@@ -99,9 +99,8 @@ export class FlowTable {
     } else {
       flow = this.byKey.get(flowKey(proto, net.src, sport, net.dst, dport));
     }
-    const src = net.src;
     const ts = pkt.frame.ts;
-    if (t !== null && t.kind === 'tcp' && flow !== undefined && flow.tcp !== null && isNewConnection(flow, t, sameSide(flow, net, src, sport) ? 0 : 1)) {
+    if (t !== null && t.kind === 'tcp' && flow !== undefined && flow.tcp !== null && isNewConnection(flow, t, sameSide(flow, net, sport) ? 0 : 1)) {
       this.end(flow);
       flow = undefined;
       if (net.kind === 'ipv4') {
@@ -110,9 +109,9 @@ export class FlowTable {
       }
     }
     if (flow === undefined) {
-      flow = this.create(numKey, proto, src, sport, net.dst, dport, pkt);
+      flow = this.create(numKey, proto, net.src, sport, net.dst, dport, pkt);
     }
-    const dir: Dir = sameSide(flow, net, src, sport) ? 0 : 1;
+    const dir: Dir = sameSide(flow, net, sport) ? 0 : 1;
     flow.lastTs = ts;
     flow.lastFrame = pkt.frame.no;
     flow.packets[dir]++;
@@ -321,10 +320,13 @@ function isNewConnection(flow: Flow, t: TcpHeader, dir: Dir): boolean {
   return tcpClosed(flow);
 }
 
-/** Is this packet's source the flow's initiator? Numbers for IPv4, text otherwise. */
-function sameSide(flow: Flow, net: Ipv4Header | Ipv6Header, src: string, sport: number): boolean {
+/**
+ * Is this packet's source the flow's initiator? Numbers for IPv4, text otherwise: an IPv4
+ * header makes its address text only when asked, which the per-packet path never does.
+ */
+function sameSide(flow: Flow, net: Ipv4Header | Ipv6Header, sport: number): boolean {
   if (flow.srcPort !== sport) return false;
-  return net.kind === 'ipv4' && flow.srcNum !== -1 ? flow.srcNum === net.srcNum : flow.srcIp === src;
+  return net.kind === 'ipv4' && flow.srcNum !== -1 ? flow.srcNum === net.srcNum : flow.srcIp === net.src;
 }
 
 /**

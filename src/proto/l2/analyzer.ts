@@ -23,7 +23,7 @@ export const l2Analyzer: AnalyzerFactory = (ctx) => {
   const arp = new ArpTable();
   const igmp = new IgmpGroups();
   // One view object, refilled per frame: the meter reads it synchronously and keeps nothing.
-  const view: FrameView = { no: 0, ts: 0, len: 0, src: -1, dst: -1, control: false, srcIp: null, dstIp: null, ipv4: false };
+  const view: FrameView = { no: 0, ts: 0, len: 0, src: -1, dst: -1, control: false, ip: null };
 
   const analyzer: Analyzer = {
     name: 'l2',
@@ -42,8 +42,7 @@ export const l2Analyzer: AnalyzerFactory = (ctx) => {
         view.dst = link.dst;
         const t = pkt.transport;
         view.control = heartbeat || et === ETHERTYPE.ARP || et === ETHERTYPE.RARP || (t !== null && t.kind === 'igmp');
-        if (net !== null && net.kind !== 'arp') { view.srcIp = net.src; view.dstIp = net.dst; view.ipv4 = net.kind === 'ipv4'; }
-        else { view.srcIp = null; view.dstIp = null; view.ipv4 = false; }
+        view.ip = net !== null && net.kind !== 'arp' ? net : null;
         meter.observe(view);
       }
       if (heartbeat) { heartbeats.observe(pkt); return; }

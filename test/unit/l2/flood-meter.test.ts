@@ -9,7 +9,7 @@ const m = (s: string): number => parseMac(s)!;
 const T0 = 1_767_607_200_000_000;
 
 function view(over: Partial<FrameView>): FrameView {
-  return { no: 1, ts: T0, len: 100, src: m('00:00:00:00:00:01'), dst: m('00:00:00:00:00:02'), control: false, srcIp: null, dstIp: null, ipv4: false, ...over };
+  return { no: 1, ts: T0, len: 100, src: m('00:00:00:00:00:01'), dst: m('00:00:00:00:00:02'), control: false, ip: null, ...over };
 }
 
 test('cluster shapes: 02-BF unicast, 03-BF multicast, 01-00-5E-7F igmp (FACTS §1.1), nothing else', () => {
@@ -54,8 +54,8 @@ test('group destinations: broadcast and plain multicast are never tallied; clust
   meter.observe(view({ dst: m('01:00:5e:7f:00:64'), control: true }));
   meter.observe(view({ dst: m('02:bf:0a:14:00:64'), control: true }));
   assert.equal(meter.tallies.size, 0);
-  meter.observe(view({ dst: m('03:bf:0a:14:00:64'), srcIp: '198.51.100.1', dstIp: '10.20.0.100', ipv4: true }));
-  meter.observe(view({ dst: m('01:00:5e:7f:ff:fa'), srcIp: '10.20.0.50', dstIp: '239.255.255.250', ipv4: true }));
+  meter.observe(view({ dst: m('03:bf:0a:14:00:64'), ip: { kind: 'ipv4', src: '198.51.100.1', dst: '10.20.0.100' } }));
+  meter.observe(view({ dst: m('01:00:5e:7f:ff:fa'), ip: { kind: 'ipv4', src: '10.20.0.50', dst: '239.255.255.250' } }));
   assert.equal(meter.tallies.get(m('03:bf:0a:14:00:64'))!.unicastIpFrames, 1);
   assert.equal(meter.tallies.get(m('01:00:5e:7f:ff:fa'))!.multicastIpFrames, 1);
   assert.equal(meter.unicastFrames, 1, 'only the control frame to 02:bf:… was unicast');
@@ -92,8 +92,8 @@ test('group source MACs are refused; unicast senders count their non-control uni
 test('answered conversations: a flow seen both ways marks its pairs', () => {
   const meter = new FloodMeter();
   const vmac = m('00:00:5e:00:01:01');
-  meter.observe(view({ dst: vmac, srcIp: '10.20.0.50', dstIp: '192.0.2.10', ipv4: true }));
-  meter.observe(view({ dst: vmac, srcIp: '10.20.0.50', dstIp: '192.0.2.10', ipv4: true }));
+  meter.observe(view({ dst: vmac, ip: { kind: 'ipv4', src: '10.20.0.50', dst: '192.0.2.10' } }));
+  meter.observe(view({ dst: vmac, ip: { kind: 'ipv4', src: '10.20.0.50', dst: '192.0.2.10' } }));
   meter.flowBothWays('192.0.2.10', '10.20.0.50');
   assert.equal(meter.tallies.get(vmac)!.answeredFrames(meter), 2);
   meter.flowBothWays('10.9.9.9', '10.8.8.8');
