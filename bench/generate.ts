@@ -8,7 +8,7 @@ import { dnsSession } from './dns.js';
 import { Emitter } from './frames.js';
 import { ftpSession } from './ftp.js';
 import { Prng } from './prng.js';
-import type { Ctx, Session, SessionKind } from './session.js';
+import type { Ctx, Session } from './session.js';
 import { tlsSession } from './tls.js';
 import { World } from './world.js';
 

@@ -5,7 +5,6 @@ import type { Prng } from './prng.js';
 export const MSS = 1460;
 // MSS 1460, NOP + window scale 7, NOP NOP + SACK permitted (the Linux SYN layout without timestamps).
 const SYN_OPTIONS = Buffer.from([0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07, 0x01, 0x01, 0x04, 0x02]);
-const WINDOW_SCALE = 7;
 
 export type Dir = 0 | 1;
 

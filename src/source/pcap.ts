@@ -47,7 +47,7 @@ export class PcapParser implements CaptureParser {
   private warnedOrig = false;
   private warnedFrac = false;
 
-  constructor(private sink: CaptureSink, private firstFrameNo = 1) {
+  constructor(private sink: CaptureSink, firstFrameNo = 1) {
     this.frameNo = firstFrameNo - 1;
   }
 

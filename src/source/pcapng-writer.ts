@@ -104,7 +104,7 @@ function block(type: number, body: Buffer[]): Buffer {
 }
 
 function withEnd(opts: Buffer[]): Buffer[] {
-  return opts.length === 0 ? [] : [...opts, Buffer.alloc(4)];
+  return opts.length === 0 ? [] : [...opts, option(OPT_END, Buffer.alloc(0))];
 }
 
 export function sectionHeader(h: PcapngHeader): Buffer {

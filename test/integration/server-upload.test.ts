@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startServer, leftoverUploads, upload, waitForJob, getJson, rawRequest, type TestServer } from '../e2e/harness.js';
+import { startServer, leftoverUploads, upload, waitForJob, getJson, rawRequest } from '../e2e/harness.js';
 import { writeFailingPasv, writeXssCapture, writeNlbCapture, writeDamaged, writePasvHelperPair } from '../e2e/captures.js';
 
 const KiB = 1024;

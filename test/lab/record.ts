@@ -16,7 +16,7 @@ import { tshark } from '../tshark.js';
 import { dialogue, decryptedControlArgs, type ControlChannel, type Dialogue } from './dialogue.js';
 import { NamespaceSet, removeStaleNamespaces, run, sleep, type Background } from './netns.js';
 import { concatPcaps, pcapFrames } from './pcap.js';
-import { SCENARIOS, curlArgs, expectationFor, type CaptureExpectation, type ClientRun, type EvidenceCheck, type Scenario, type Side } from './scenarios.js';
+import { SCENARIOS, curlArgs, expectationFor, type CaptureExpectation, type ClientRun, type Scenario, type Side } from './scenarios.js';
 import { TOPOLOGIES, assertContained, buildTopology, type Topology } from './topology.js';
 import { LAB_FILE, LAB_PASSWORD, LAB_USER, PASV_MAX_PORT, PASV_MIN_PORT, WRONG_PASSWORD, prepareServerFiles, vsftpdConfig, type ServerFiles } from './vsftpd.js';
 
