@@ -8,6 +8,7 @@ import type { Db } from '../../store/db.js';
 import type { FactSet } from '../../analysis/context.js';
 import type { DataConnectionFact } from './facts.js';
 
+/** The FTP tables. Their `*_capture` indexes are dropped again by a later migration (src/store/schema.ts: LATER). */
 export const FTP_MIGRATION = `
   CREATE TABLE ftp_sessions (
     capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,

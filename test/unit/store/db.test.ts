@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openDb, schemaVersion } from '../../../src/store/db.js';
-import { MIGRATIONS } from '../../../src/store/schema.js';
+import { LATER, MIGRATIONS } from '../../../src/store/schema.js';
 import { PROTOCOLS } from '../../../src/protocols.js';
 
 function withDir(run: (dir: string) => void): void {
@@ -21,8 +21,8 @@ function tables(db: Database.Database): string[] {
   return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as Array<{ name: string }>).map((r) => r.name);
 }
 
-test('a new database gets every migration: core tables, one per protocol module', () => {
-  assert.equal(MIGRATIONS.length, 1 + PROTOCOLS.length);
+test('a new database gets every migration: core tables, one per protocol module, the later ones', () => {
+  assert.equal(MIGRATIONS.length, 1 + PROTOCOLS.length + LATER.length);
   withDir((dir) => {
     const path = join(dir, 'new.db');
     const db = openDb(path);
@@ -64,6 +64,31 @@ test('an older database is brought up to date from where it stands', () => {
     const db = openDb(path);
     assert.equal(schemaVersion(db), MIGRATIONS.length);
     assert.equal((db.prepare('SELECT name FROM captures').get() as { name: string }).name, 'old.pcap');
+    db.close();
+  });
+});
+
+test('the later migrations drop the FTP tables\' capture_id indexes; the primary keys serve those look-ups and the cascade', () => {
+  withDir((dir) => {
+    const path = join(dir, 'before-later.db');
+    const raw = new Database(path);
+    const first = MIGRATIONS.length - LATER.length;
+    for (let v = 0; v < first; v++) raw.exec(MIGRATIONS[v]);
+    raw.pragma(`user_version = ${first}`);
+    const indexes = (d: Database.Database): string[] => (d.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'ftp_%' ORDER BY name`).all() as Array<{ name: string }>).map((r) => r.name);
+    const redundant = ['ftp_channels_capture', 'ftp_commands_capture', 'ftp_sessions_capture'];
+    for (const i of redundant) assert.ok(indexes(raw).includes(i), `${i} before`);
+    raw.close();
+    const db = openDb(path);
+    assert.equal(schemaVersion(db), MIGRATIONS.length);
+    for (const i of redundant) assert.ok(!indexes(db).includes(i), `${i} after`);
+    assert.ok(indexes(db).includes('ftp_commands_verb'), 'the verb index stays');
+    const id = Number(db.prepare(`INSERT INTO captures (file, name, analyzed_at) VALUES ('a.pcap', 'a.pcap', 'now')`).run().lastInsertRowid);
+    db.prepare(`INSERT INTO ftp_commands (capture_id, session, seq, verb, arg, known, frame, ts, via) VALUES (?, 3, 0, 'USER', 'bob', 1, 4, 0, 'clear')`).run(id);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM ftp_commands WHERE capture_id = ?`).all(id) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+    assert.match(plan, /USING INDEX sqlite_autoindex_ftp_commands_1 \(capture_id=\?\)/, plan);
+    db.prepare(`DELETE FROM captures WHERE id = ?`).run(id);
+    assert.equal((db.prepare(`SELECT COUNT(*) AS n FROM ftp_commands`).get() as { n: number }).n, 0, 'rows go with their capture');
     db.close();
   });
 });
