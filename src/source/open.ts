@@ -1,4 +1,5 @@
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createGunzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -51,16 +52,22 @@ export interface ReadOptions {
 
 /**
  * Streams a capture (path or '-' for stdin, gzip or not) through the right parser.
- * On-disk files are hashed in a worker thread so the hash costs no time on the parsing core.
+ * On-disk files are hashed beside the parsing (hashBeside) so the hash costs no time on its core.
  */
 export async function readCapture(path: string, sink: CaptureSink, opts: ReadOptions = {}): Promise<ReadResult> {
   const fromStdin = path === '-';
   const total = fromStdin ? null : statSync(path).size;
   const raw: Readable = fromStdin ? process.stdin : createReadStream(path, { highWaterMark: opts.chunkSize ?? READ_CHUNK });
-  const hashInWorker = !fromStdin && (total ?? 0) > 8 << 20;
-  const workerHash = hashInWorker ? await hashFileInWorker(path) : null;
-  const inlineHash = hashInWorker ? null : createHash('sha256');
+  const hash = !fromStdin && (total ?? 0) > 8 << 20 ? hashBeside(path) : hashInline();
+  try {
+    return await readThrough(path, raw, total, hash, sink, opts);
+  } catch (e) {
+    hash.cancel();
+    throw e;
+  }
+}
 
+async function readThrough(path: string, raw: Readable, total: number | null, hash: FileHash, sink: CaptureSink, opts: ReadOptions): Promise<ReadResult> {
   let bytesRead = 0;
   let parser: CaptureParser | null = null;
   let pending: Buffer[] = [];
@@ -73,7 +80,7 @@ export async function readCapture(path: string, sink: CaptureSink, opts: ReadOpt
   };
   const onRaw = (chunk: Buffer): void => {
     bytesRead += chunk.length;
-    inlineHash?.update(chunk);
+    hash.update(chunk);
     opts.progress?.(bytesRead, total);
     leanHeapTick();
   };
@@ -103,7 +110,7 @@ export async function readCapture(path: string, sink: CaptureSink, opts: ReadOpt
     if (!parser) throw new NotACaptureError(`${path}: damaged gzip file: ${(e as Error).message}`);
     wrapped.warning({ offset: bytesRead, message: `gzip stream damaged near compressed byte ${bytesRead}: ${(e as Error).message}; analysed up to there` });
   } finally {
-    if (!fromStdin) raw.destroy();
+    if (raw !== process.stdin) raw.destroy();
   }
   if (!parser) {
     if (bytesRead === 0) throw new NotACaptureError(`${path}: empty file (0 bytes), not a capture`);
@@ -112,7 +119,7 @@ export async function readCapture(path: string, sink: CaptureSink, opts: ReadOpt
   const p = parser as CaptureParser;
   p.end();
   if (p.headerError !== null) throw new NotACaptureError(`${path}: ${p.headerError}: not a capture faultline (or libpcap) can read`);
-  const sha256 = workerHash ? await workerHash.digest : inlineHash!.digest('hex');
+  const sha256 = await hash.digest;
   return { format: p.format, compressed: input.compressed, linkTypes: [...p.linkTypes], bytesRead, sha256, damaged };
 }
 
@@ -174,8 +181,77 @@ function describeNonCapture(path: string, head: Buffer, compressed: boolean): st
   return `${path}: not a pcap or pcapng capture${compressed ? ' (after gunzip)' : ''}: it starts with ${hex || 'nothing'}`;
 }
 
+/**
+ * The sha256 of the input as stored: fed the raw chunks as they are read (inline), or computed
+ * apart from them (update does nothing). cancel() stops the work when the read failed.
+ */
+interface FileHash {
+  update(chunk: Buffer): void;
+  readonly digest: Promise<string>;
+  cancel(): void;
+}
+
+/** Small files, gzip and stdin: hashed on the reading thread as the chunks go by. */
+function hashInline(): FileHash {
+  const h = createHash('sha256');
+  let done: Promise<string> | null = null;
+  return {
+    update: (chunk) => { h.update(chunk); },
+    // Read at the end of the read, after the last update.
+    get digest() { return done ??= Promise.resolve(h.digest('hex')); },
+    cancel: () => undefined,
+  };
+}
+
+/**
+ * The sha256 of a file on disk, computed beside the parsing: by `openssl dgst` in a child process
+ * when there is one, whose ~6 MB are its own where a worker thread added ~14 MiB to faultline's
+ * resident set; by a worker thread when there is no openssl or it fails (docs/decisions.md).
+ */
+function hashBeside(path: string): FileHash {
+  const child = opensslSha256(path);
+  let cancelled = false;
+  let cancelWorker = (): void => undefined;
+  const digest = child.digest.then(async (d) => {
+    if (d !== null || cancelled) return d ?? '';
+    const worker = await hashFileInWorker(path);
+    cancelWorker = () => worker.cancel();
+    return worker.digest;
+  });
+  // A failure is reported where the digest is awaited, at the end of the read; until then it
+  // must not count as an unhandled rejection (which would end the process).
+  digest.catch(() => undefined);
+  return { update: () => undefined, digest, cancel: () => { cancelled = true; child.cancel(); cancelWorker(); } };
+}
+
+/** `openssl dgst -sha256` reading the file as its stdin; null when openssl is missing or fails. */
+function opensslSha256(path: string): { digest: Promise<string | null>; cancel(): void } {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch { return { digest: Promise.resolve(null), cancel: () => undefined }; }
+  let kill = (): void => undefined;
+  const digest = new Promise<string | null>((resolve) => {
+    try {
+      const c = spawn('openssl', ['dgst', '-sha256', '-r'], { stdio: [fd, 'pipe', 'ignore'] });
+      kill = () => { c.kill(); };
+      let out = '';
+      c.stdout!.setEncoding('latin1');
+      c.stdout!.on('data', (s: string) => { if (out.length < 4096) out += s; });
+      c.once('error', () => resolve(null)); // not installed (ENOENT) or not runnable
+      c.once('close', (code) => {
+        const m = /^([0-9a-f]{64}) /.exec(out);
+        resolve(code === 0 && m ? m[1] : null);
+      });
+    } catch {
+      resolve(null);
+    } finally {
+      closeSync(fd); // the child holds its own copy
+    }
+  });
+  return { digest, cancel: () => kill() };
+}
+
 /** Starts the hash; resolves once the worker runs (see leanHeapAgain), with its digest to come. */
-async function hashFileInWorker(path: string): Promise<{ digest: Promise<string> }> {
+async function hashFileInWorker(path: string): Promise<FileHash> {
   // One reused read buffer and synchronous reads: a read stream allocates a fresh buffer per
   // chunk on the worker's own malloc arena, which grew the resident set by ~35 MB (measured).
   const src = `
@@ -192,7 +268,9 @@ async function hashFileInWorker(path: string): Promise<{ digest: Promise<string>
       parentPort.postMessage(h.digest('hex'));
     } catch (e) { parentPort.postMessage({ error: String(e) }); }`;
   // A small heap is plenty for hashing; it keeps the worker's share of the resident set low.
-  const w = new Worker(src, { eval: true, workerData: path, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });
+  // None of node's own options: a worker inherits them, and with --input-type=module (a script
+  // run by `node -e`) this CommonJS source would not run.
+  const w = new Worker(src, { eval: true, workerData: path, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });
   const digest = new Promise<string>((resolve, reject) => {
     w.once('message', (m: unknown) => {
       void w.terminate();
@@ -203,5 +281,5 @@ async function hashFileInWorker(path: string): Promise<{ digest: Promise<string>
   // Before the first chunk is parsed (~15 ms): the worker's start reset V8's heap flags.
   await Promise.race([once(w, 'online'), digest.catch(() => undefined)]);
   leanHeapAgain();
-  return { digest };
+  return { update: () => undefined, digest, cancel: () => { void w.terminate(); } };
 }

@@ -1,12 +1,13 @@
 /**
  * V8's heap growth as faultline sets it (src/heap.ts): the user's own flags win, and the CLI
- * really keeps its young generation at YOUNG_MIB through an analysis whose hash worker resets
- * V8's flags (a capture over 8 MiB), unless node's command line says otherwise.
+ * really keeps its young generation at YOUNG_MIB through an analysis of a capture over 8 MiB,
+ * hashed by openssl or, without it, by a worker thread whose start resets V8's flags, unless
+ * node's command line says otherwise.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LEAN_HEAP_FLAGS, leanHeapFlags, YOUNG_MIB } from '../../../src/heap.js';
@@ -20,12 +21,15 @@ test('both settings apply unless node was started with its own, in either spelli
   assert.deepEqual(leanHeapFlags(['--heap_growing_percent', '30', '--semi-space-growth-factor=2']), []);
 });
 
-test('the CLI keeps the young generation at its size through an analysis with a hash worker; node\'s own flag wins', { timeout: 120_000 }, (t) => {
+test('the CLI keeps the young generation at its size through an analysis, with or without a hash worker; node\'s own flag wins', { timeout: 180_000 }, (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'faultline-heap-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const capture = join(tmp, 'mixed.pcap');
   generateCapture({ out: capture, sizeMb: 80, concurrency: 300, seed: 3 });
-  assert.ok(statSync(capture).size > 8 << 20, 'large enough to be hashed in a worker thread');
+  assert.ok(statSync(capture).size > 8 << 20, 'large enough to be hashed apart from the reading thread');
+  // Without openssl on the PATH the hash falls back to a worker thread.
+  const noOpenssl = join(tmp, 'bin');
+  mkdirSync(noOpenssl);
   // Reports the main thread's young generation at its largest during the run (V8 shrinks it
   // again when the process goes idle; -r runs in worker threads too, which stay silent).
   const report = join(tmp, 'report.cjs');
@@ -33,8 +37,8 @@ test('the CLI keeps the young generation at its size through an analysis with a 
     const look = () => { const n = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space'); max = Math.max(max, n.space_size); };
     setInterval(look, 2).unref();
     process.on('exit', () => { look(); process.stderr.write('young ' + max + '\\n'); }); }`);
-  const young = (nodeArgs: string[]): number => {
-    const r = spawnSync(process.execPath, [...nodeArgs, '-r', report, CLI, 'analyze', capture, '--db', join(tmp, 'x.db')], { encoding: 'utf8' });
+  const young = (nodeArgs: string[], path = process.env.PATH): number => {
+    const r = spawnSync(process.execPath, [...nodeArgs, '-r', report, CLI, 'analyze', capture, '--db', join(tmp, 'x.db')], { encoding: 'utf8', env: { ...process.env, PATH: path } });
     assert.equal(r.status, 0, r.stderr);
     const m = /young (\d+)/.exec(r.stderr);
     assert.ok(m, r.stderr);
@@ -42,6 +46,8 @@ test('the CLI keeps the young generation at its size through an analysis with a 
   };
   const lean = young([]);
   assert.ok(lean <= YOUNG_MIB, `young generation ${lean} MiB with faultline's setting`);
+  const leanWorker = young([], noOpenssl);
+  assert.ok(leanWorker <= YOUNG_MIB, `young generation ${leanWorker} MiB with faultline's setting, hashed by a worker thread`);
   const own = young(['--semi-space-growth-factor=2']);
   assert.ok(own > YOUNG_MIB, `young generation ${own} MiB when node's command line sets its own growth`);
 });

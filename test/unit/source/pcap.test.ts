@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -343,6 +343,52 @@ test("'-' reads the capture from stdin (plain and gzip)", async () => {
       assert.equal(out.compressed, compressed);
       assert.equal(out.sha256, createHash('sha256').update(input).digest('hex'));
     }
+  } finally { t.done(); }
+});
+
+test('files over 8 MiB are hashed apart: by openssl, else by a worker thread (missing, failing or garbled openssl); the digest is the file\'s', () => {
+  const t = tmp();
+  try {
+    const le: Form = { le: true, nanos: false };
+    const n = 6000;
+    const file = pcapFile(le, Array.from({ length: n }, (_, i) => ({ sec: 1600000000 + i, frac: 0, data: bytes(1514, i) })));
+    assert.ok(file.length > 8 << 20);
+    const path = join(t.dir, 'big.pcap');
+    writeFileSync(path, file);
+    const want = createHash('sha256').update(file).digest('hex');
+    const openUrl = pathToFileURL(join(repoRoot, 'dist', 'src', 'source', 'open.js')).href;
+    const script = `
+      import { readCapture } from ${JSON.stringify(openUrl)};
+      let frames = 0;
+      const r = await readCapture(${JSON.stringify(path)}, { frame: () => { frames++; }, warning: () => undefined });
+      console.log(JSON.stringify({ frames, sha256: r.sha256 }));`;
+    const bin = (name: string, body: string): string => {
+      const dir = join(t.dir, name);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'openssl'), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      return dir;
+    };
+    const log = join(t.dir, 'calls.log');
+    const real = spawnSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).stdout.trim();
+    assert.ok(real, 'openssl is installed (.ci/run installs it)');
+    const lying = 'ab'.repeat(32);
+    const cases: Array<[string, string, string]> = [
+      ['openssl on PATH', bin('wrapped', `echo "$@" >> ${log}; exec ${real} "$@"`), want],
+      ['no openssl', bin('none', 'exit 127').replace(/none$/, 'empty'), want],
+      ['openssl fails', bin('fails', 'cat > /dev/null; exit 3'), want],
+      ['openssl prints no digest', bin('garbled', 'cat > /dev/null; echo "Error: unknown option"'), want],
+      // Proof that the digest is openssl's own when it gives one: a well-formed but wrong one comes through.
+      ['a well-formed digest is taken as given', bin('lying', `cat > /dev/null; echo "${lying} *stdin"`), lying],
+    ];
+    mkdirSync(join(t.dir, 'empty'));
+    for (const [what, dir, expected] of cases) {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, PATH: dir } });
+      assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+      const out = JSON.parse(r.stdout.trim()) as { frames: number; sha256: string };
+      assert.equal(out.frames, n, what);
+      assert.equal(out.sha256, expected, what);
+    }
+    assert.equal(readFileSync(log, 'utf8').trim(), 'dgst -sha256 -r', 'openssl ran once, reading the file as its stdin');
   } finally { t.done(); }
 });
 
