@@ -37,6 +37,9 @@ export function decodeIpv6(b: Buffer, off: number): Ipv6Header | Malformed {
   let fragment: Ipv6Header['fragment'] = null;
   // Walk extension headers (RFC 8200 §4); a bounded loop guards against hostile chains.
   for (let guard = 0; guard < 16; guard++) {
+    // A length that jumped past the payload is reported below, at the header's start: the next
+    // header's offset would lie outside the captured bytes.
+    if (p > end) break;
     if (next === HOP_BY_HOP || next === ROUTING || next === DEST_OPTS || next === MOBILITY) {
       if (end < p + 8) return malformed('ipv6', p, 'IPv6 extension header cut short');
       extensions.push(next);

@@ -37,32 +37,8 @@ const AF_INET6 = new Set([24, 28, 30, 10, 23, 26]);
  */
 export function decodeLink(b: Buffer, linkType: number): LinkLayer | Malformed | null {
   switch (linkType) {
-    case LINKTYPE.ETHERNET: {
-      if (b.length < 14) return malformed('eth', 0, `Ethernet header needs 14 bytes, frame has ${b.length}`);
-      let type = u16be(b, 12);
-      let off = 14;
-      let vlans: number[] | null = null;
-      for (;;) {
-        if (isTpid(type)) {
-          if (b.length < off + 4) return malformed('vlan', off, 'VLAN tag cut short');
-          (vlans ??= []).push(b.readUInt16BE(off) & 0x0fff);
-          type = b.readUInt16BE(off + 2);
-          off += 4;
-        } else if (type === ETHERTYPE.VNTAG) {
-          // Cisco VN-Tag (802.1Qbh pre-standard): 4 bytes of tag, then the next type.
-          if (b.length < off + 6) return malformed('vntag', off, 'VN-Tag cut short');
-          type = b.readUInt16BE(off + 4);
-          off += 6;
-        } else break;
-      }
-      // Values up to 1500 are an 802.3 length, followed by LLC: no EtherType to dispatch on,
-      // unless the LLC is a SNAP header that carries one (RFC 1042), as in SNAP-framed ARP.
-      if (type <= 1500) {
-        const snap = snapEtherType(b, off);
-        return { kind: 'link', etherType: snap, offset: snap === -1 ? off : off + 8, src: macAt(b, 6), dst: macAt(b, 0), vlans, sllPacketType: -1 };
-      }
-      return { kind: 'link', etherType: type, offset: off, src: macAt(b, 6), dst: macAt(b, 0), vlans, sllPacketType: -1 };
-    }
+    case LINKTYPE.ETHERNET:
+      return decodeEthernet(b, 0);
     case LINKTYPE.LINUX_SLL: {
       if (b.length < 16) return malformed('sll', 0, `Linux cooked header needs 16 bytes, frame has ${b.length}`);
       const alen = b.readUInt16BE(4);
@@ -102,6 +78,39 @@ export function decodeLink(b: Buffer, linkType: number): LinkLayer | Malformed |
     default:
       return null;
   }
+}
+
+/**
+ * An Ethernet II / 802.3 header at `base`: the frame's own (base 0) or one a tunnel carries
+ * (VXLAN, Geneve, GRE, ERSPAN). Offsets in the result are the frame's.
+ */
+export function decodeEthernet(b: Buffer, base: number): LinkLayer | Malformed {
+  if (b.length < base + 14) {
+    return malformed('eth', base, base === 0 ? `Ethernet header needs 14 bytes, frame has ${b.length}` : `inner Ethernet header needs 14 bytes, ${Math.max(0, b.length - base)} captured`);
+  }
+  let type = u16be(b, base + 12);
+  let off = base + 14;
+  let vlans: number[] | null = null;
+  for (;;) {
+    if (isTpid(type)) {
+      if (b.length < off + 4) return malformed('vlan', off, 'VLAN tag cut short');
+      (vlans ??= []).push(b.readUInt16BE(off) & 0x0fff);
+      type = b.readUInt16BE(off + 2);
+      off += 4;
+    } else if (type === ETHERTYPE.VNTAG) {
+      // Cisco VN-Tag (802.1Qbh pre-standard): 4 bytes of tag, then the next type.
+      if (b.length < off + 6) return malformed('vntag', off, 'VN-Tag cut short');
+      type = b.readUInt16BE(off + 4);
+      off += 6;
+    } else break;
+  }
+  // Values up to 1500 are an 802.3 length, followed by LLC: no EtherType to dispatch on,
+  // unless the LLC is a SNAP header that carries one (RFC 1042), as in SNAP-framed ARP.
+  if (type <= 1500) {
+    const snap = snapEtherType(b, off);
+    return { kind: 'link', etherType: snap, offset: snap === -1 ? off : off + 8, src: macAt(b, base + 6), dst: macAt(b, base), vlans, sllPacketType: -1 };
+  }
+  return { kind: 'link', etherType: type, offset: off, src: macAt(b, base + 6), dst: macAt(b, base), vlans, sllPacketType: -1 };
 }
 
 function withTags(b: Buffer, type: number, off: number, src: number, dst: number, pktType: number): LinkLayer | Malformed {

@@ -265,6 +265,12 @@ test('IPv6 malformed: short, wrong version, extension header cut or running past
   mal(decodeIpv6(ipv6('2001:db8::1', '2001:db8::2', 0, ext).subarray(0, 44), 0), 'ipv6', 40);
   ext[1] = 10; // claims 88 bytes
   mal(decodeIpv6(ipv6('2001:db8::1', '2001:db8::2', 60, cat(ext, Buffer.alloc(16))), 0), 'ipv6', 0);
+  // Same, naming another extension header next: reported at the datagram, not at where that
+  // header would start (88 bytes on, outside the 64 captured; a fuzzed frame found it).
+  ext[0] = 60;
+  const past = ipv6('2001:db8::1', '2001:db8::2', 60, cat(ext, Buffer.alloc(16)));
+  mal(decodeIpv6(past, 0), 'ipv6', 0);
+  assert.match((decodeIpv6(past, 0) as Malformed).reason, /run past the payload/);
   // Payload length 0 without hop-by-hop: an empty datagram, and its extension header lies outside it.
   mal(decodeIpv6(ipv6('2001:db8::1', '2001:db8::2', 60, Buffer.alloc(16), 0), 0), 'ipv6', 40);
 });

@@ -16,6 +16,8 @@ import { LINKTYPE } from '../../../src/source/frame.js';
 import { decodePacket, type Packet } from '../../../src/decode/packet.js';
 import { macText } from '../../../src/decode/addr.js';
 import { manifest, thirdParty, tsharkTruth, type ManifestEntry } from '../../helpers.js';
+import { spawnSync } from 'node:child_process';
+import { TSHARK } from '../../tshark.js';
 
 interface ArpTruth {
   frame: number; opcode: number; src_mac: string | null; src_ip: string | null; dst_mac: string | null; dst_ip: string | null;
@@ -57,14 +59,23 @@ function tagTpids(b: Buffer): number[] {
   return out;
 }
 
-// Encapsulations we do not decode: VXLAN (RFC 7348), Geneve (RFC 8926), GRE (IP protocol 47).
-const VXLAN = 4789, GENEVE = 6081, GRE = 47;
-
-/** True when the message tshark shows sits inside one of those: we stop at the outer layers. */
+/** Inside VXLAN (RFC 7348), Geneve (RFC 8926), GRE or ERSPAN: read inside, as tshark reads it. */
 function tunnelled(pkt: Packet): boolean {
-  const t = pkt.transport;
-  if (t !== null && t.kind === 'udp') return [VXLAN, GENEVE].some((p) => t.dstPort === p || t.srcPort === p);
-  return t === null && pkt.net !== null && pkt.net.kind !== 'arp' && pkt.net.protocol === GRE;
+  return pkt.tunnels !== null && pkt.tunnels.some((t) => t === 'vxlan' || t === 'geneve' || t === 'gre' || t === 'erspan');
+}
+
+/**
+ * The innermost Ethernet addresses and VLAN ids tshark shows per frame (occurrence=l): the stored
+ * truth holds the first occurrence, the outer header's, where the inner frame is our link layer.
+ */
+function innermostEthernet(e: ManifestEntry): Map<number, { src: string; dst: string; vlan: string }> {
+  const out = new Map<number, { src: string; dst: string; vlan: string }>();
+  const r = spawnSync(TSHARK, ['-n', '-r', thirdParty(e.localPath), '-T', 'fields', '-E', 'occurrence=l', '-e', 'frame.number', '-e', 'eth.src', '-e', 'eth.dst', '-e', 'vlan.id'], { encoding: 'utf8' });
+  for (const line of r.stdout.split('\n')) {
+    const [no, src, dst, vlan] = line.split('\t');
+    if (no) out.set(Number(no), { src, dst, vlan: vlan ?? '' });
+  }
+  return out;
 }
 
 const entries = manifest().filter((e) => e.frames > 0 && !e.linkType.startsWith('unreadable'));
@@ -76,6 +87,7 @@ test('every ARP frame tshark lists: opcode, addresses, Ethernet src/dst and VLAN
     if (!arp) continue;
     const frames = await decodeAll(e);
     assert.ok(frames, `${e.localPath}: our reader refused a capture tshark read`);
+    let innermost: ReturnType<typeof innermostEthernet> | undefined;
     for (const a of arp) {
       const where = `${e.localPath} frame ${a.frame}`;
       const d: Decoded | undefined = frames.get(a.frame);
@@ -88,10 +100,17 @@ test('every ARP frame tshark lists: opcode, addresses, Ethernet src/dst and VLAN
         tally.linkNotDecoded++;
         continue;
       }
-      if (tunnelled(pkt)) { tally.tunnelled++; continue; }
       const link = pkt.link;
-      // Ethernet addresses and 802.1Q ids (tshark's vlan.id omits 802.1ad S-tags, ieee8021ad.id).
-      if (pkt.frame.linkType === LINKTYPE.ETHERNET) {
+      if (tunnelled(pkt)) {
+        // The Ethernet header in front of the ARP: the tunnel's inner one when it carries a
+        // frame, else the outer one (ARP straight in GRE or Geneve), as tshark's last occurrence.
+        tally.tunnelled++;
+        const inner = (innermost ??= innermostEthernet(e)).get(a.frame);
+        assert.ok(inner, `${where}: tshark lists no Ethernet header`);
+        assert.deepEqual([macText(link.src), macText(link.dst), (link.vlans ?? []).slice(-1).map(String).join()], [inner.src, inner.dst, inner.vlan], `${where}: innermost Ethernet header`);
+        tally.fields += 3;
+      } else if (pkt.frame.linkType === LINKTYPE.ETHERNET) {
+        // Ethernet addresses and 802.1Q ids (tshark's vlan.id omits 802.1ad S-tags, ieee8021ad.id).
         assert.equal(macText(link.src), a.eth_src, `${where}: Ethernet source`);
         assert.equal(macText(link.dst), a.eth_dst, `${where}: Ethernet destination`);
         const tpids = tagTpids(bytes);
@@ -139,6 +158,7 @@ test('every ARP frame tshark lists: opcode, addresses, Ethernet src/dst and VLAN
   t.diagnostic(`ARP frames ${tally.frames}, fields compared ${tally.fields}; not Ethernet/IPv4 (malformed for us) ${tally.notEthernetIpv4}, `
     + `other hardware type ${tally.nonEthernetHw}, cut short ${tally.cutShort}, inside VXLAN/Geneve/GRE ${tally.tunnelled}, 802.11 link ${tally.linkNotDecoded}`);
   assert.ok(tally.frames > 2000 && tally.fields > 1000, JSON.stringify(tally));
+  assert.ok(tally.tunnelled >= 4, `ARP inside tunnels compared: ${tally.tunnelled}`);
 });
 
 /** RFC 3376 §4.1.1: Max Resp Code ≥ 128 is a floating-point value (mant | 0x10) << (exp + 3). */
@@ -159,7 +179,7 @@ test('every IGMP message tshark lists: version, type, groups, records and source
       assert.ok(d, `${where}: missing`);
       const pkt: Packet = d.pkt;
       tally.messages++;
-      if (tunnelled(pkt)) { tally.tunnelled++; continue; }
+      if (tunnelled(pkt)) tally.tunnelled++;
       const m = pkt.transport;
       const type = parseInt(g.type[0], 16);
       if (![0x11, 0x12, 0x16, 0x17, 0x22].includes(type)) {

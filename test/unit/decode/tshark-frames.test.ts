@@ -7,8 +7,9 @@
  *
  * tshark lists outer and inner values of tunnels in one field (occurrence=a); its
  * frame.protocols says which occurrence belongs to which layer, so the walk below reads both
- * together and keeps the innermost layer we claim to decode (MPLS, IP-in-IP, GTP-U). Past an
- * encapsulation we do not decode (GRE, VXLAN, Geneve, PPPoE, NSH, IPv4 AH, ...) our packet
+ * together and keeps the innermost layer we claim to decode (MPLS, IP-in-IP, GTP-U, VXLAN,
+ * Geneve, GRE, ERSPAN: inside the last three, an Ethernet header is the link layer compared).
+ * Past an encapsulation we do not decode (PPTP's GRE, PPPoE, NSH, IPv4 AH, ...) our packet
  * must stop exactly at the layer in front of it. Defragmentation is off on both sides: only
  * first fragments carry ports.
  */
@@ -19,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { NotACaptureError, readCapture } from '../../../src/source/open.js';
 import { LINKTYPE } from '../../../src/source/frame.js';
 import { decodePacket } from '../../../src/decode/packet.js';
-import { manifest, thirdParty, type ManifestEntry } from '../../helpers.js';
+import { manifest, thirdParty, tsharkTruth, type ManifestEntry } from '../../helpers.js';
 
 const TSHARK = '/usr/bin/tshark';
 const TAGS = new Set(['vlan', 'qinq', 'sll', 'sll2', 'loopback', 'linktype-raw', 'ipv6', 'mixed-linktypes']);
@@ -73,6 +74,7 @@ function parseRows(out: string): Map<number, Row> {
 }
 
 const LINK_TOKENS = new Set(['eth', 'ethertype', 'vlan', 'ieee8021ad', 'vntag', 'sll', 'null', 'raw', 'nflog', 'llc']);
+const TUNNEL_TOKENS = new Set(['vxlan', 'geneve', 'gre', 'erspan']);
 const IPV6_EXT_TOKENS = new Set(['ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts', 'ipv6.mipv6']);
 const NULL_AF: Record<string, number> = { 2: 0x0800, 24: 0x86dd, 28: 0x86dd, 30: 0x86dd };
 
@@ -84,10 +86,28 @@ function tsharkView(row: Row): View {
   const view: View = { etherType: null, vlans: [], net: null, transport: null, quoted: null, stopsAt: null };
   let inLink = true;
   let netVersion = 0;
+  // Inside a tunnel: the view as it stood in front of it, to go back to when nothing inside is
+  // one we read (PPTP's GRE carries PPP, a GRE keepalive nothing).
+  let before: { view: View; token: string } | null = null;
+  let readInside = false;
+  const enter = (token: string): void => {
+    before = { view: { ...view, vlans: [...view.vlans] }, token };
+    readInside = false;
+    Object.assign(view, { net: null, transport: null, quoted: null });
+    inLink = true;
+  };
+  const result = (): View => (before !== null && !readInside ? { ...before.view, stopsAt: before.token } : view);
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i];
+    if (TUNNEL_TOKENS.has(tok)) {
+      enter(tok);
+      if (tok === 'gre' && tokens[i + 1] === 'erspan') i++;
+      continue;
+    }
     if (inLink && LINK_TOKENS.has(tok)) {
       const hex = (v: string | undefined): number => (v === undefined ? -1 : parseInt(v, 16));
+      // An Ethernet header inside a tunnel is the link layer from there on (its own VLANs only).
+      if (tok === 'eth' && before !== null) view.vlans = [];
       if (tok === 'eth') view.etherType = hex(next('eth.type'));
       else if (tok === 'vlan') { view.vlans.push(Number(next('vlan.id'))); view.etherType = hex(next('vlan.etype')); }
       else if (tok === 'ieee8021ad') { view.vlans.push(Number(next('ieee8021ad.id'))); view.etherType = hex(next('ieee8021ah.etype')); }
@@ -100,9 +120,14 @@ function tsharkView(row: Row): View {
         const type = next('null.type'), fam = next('null.family');
         view.etherType = type !== undefined ? hex(type) : (NULL_AF[fam ?? ''] ?? -1);
       }
+      if (tok === 'eth') readInside = true;
       continue;
     }
     inLink = false;
+    if (tok === 'ip' || tok === 'ipv6' || tok === 'arp' || tok === 'mpls') readInside = true;
+    // ARP straight inside a tunnel: the outer Ethernet stands in front of it (its VLANs are
+    // compared), but the type that led there was the tunnel's, not an EtherType of that header.
+    if (tok === 'arp' && TUNNEL_TOKENS.has(tokens[i - 1])) view.etherType = null;
     if (tok === 'ip' || tok === 'ipv6') {
       const v = tok === 'ip' ? 4 : 6;
       view.net = v === 4 ? { src: next('ip.src') ?? '', dst: next('ip.dst') ?? '' } : { src: next('ipv6.src') ?? '', dst: next('ipv6.dst') ?? '' };
@@ -113,6 +138,7 @@ function tsharkView(row: Row): View {
     if (tok === 'tcp' || tok === 'udp') {
       const sp = Number(next(`${tok}.srcport`)), dp = Number(next(`${tok}.dstport`));
       view.transport = { kind: tok, sp, dp };
+      if (tok === 'udp' && (tokens[i + 1] === 'vxlan' || tokens[i + 1] === 'geneve')) continue;
       // GTP-U: the conversation is the tunnelled packet's (packet.ts), and so is ours.
       if (tok === 'udp' && tokens[i + 1] === 'gtp' && (tokens[i + 2] === 'ip' || tokens[i + 2] === 'ipv6')) {
         view.transport = null;
@@ -139,7 +165,7 @@ function tsharkView(row: Row): View {
     view.stopsAt = tok;
     break;
   }
-  return view;
+  return result();
 }
 
 function ourView(frame: Parameters<typeof decodePacket>[0]): View | null {
@@ -245,7 +271,8 @@ async function checkFile(e: ManifestEntry, tally: Tally, tsharkOut: Promise<stri
 test('innermost addresses, ports, ICMP types, VLAN ids and EtherTypes equal tshark, frame by frame', { timeout: 600_000 }, async (t) => {
   assert.ok(existsSync(TSHARK), `${TSHARK} is missing: install the Debian package "tshark" (apt-get install tshark)`);
   // zstd-compressed captures are the reader's business (it does not inflate them), not the decoders'.
-  const entries = manifest().filter((e) => e.exercises.some((x) => TAGS.has(x)) && e.frames > 0
+  const tunnelled = (e: ManifestEntry): boolean => e.tsharkJson !== '' && ['vxlan', 'geneve', 'gre', 'erspan'].some((p) => p in ((tsharkTruth(e).protocols ?? {}) as Record<string, number>));
+  const entries = manifest().filter((e) => (e.exercises.some((x) => TAGS.has(x)) || tunnelled(e)) && e.frames > 0
     && !e.linkType.startsWith('unreadable') && !e.localPath.endsWith('.zst'));
   assert.ok(entries.length >= 100, `expected the tagged captures, found ${entries.length}`);
   const tally: Tally = { mismatches: [], refusedByReader: [], files: 0, frames: 0, fields: 0, unsupported: {}, accepted: {}, notDecodedLink: {} };
