@@ -216,6 +216,7 @@ function hashBeside(path: string): FileHash {
     if (d !== null || cancelled) return d ?? '';
     const worker = await hashFileInWorker(path);
     cancelWorker = () => worker.cancel();
+    if (cancelled) { worker.cancel(); return ''; } // the read failed while the worker started
     return worker.digest;
   });
   // A failure is reported where the digest is awaited, at the end of the read; until then it
