@@ -5,7 +5,7 @@
  */
 import type { FactSet } from '../../analysis/context.js';
 import { ftpsSessionLinks, type FtpsSessionLink } from '../../proto/ftp/facts.js';
-import type { TlsCertificateFact, TlsJudgedHandshake } from '../../proto/tls/facts.js';
+import { certificateMessage, type TlsCertificateFact, type TlsJudgedHandshake } from '../../proto/tls/facts.js';
 import type { FindingSubject } from '../types.js';
 
 export const MAX_FRAMES = 50;
@@ -51,7 +51,7 @@ export function handshakeTime(h: TlsJudgedHandshake): number {
 
 /** Frame of the message carrying the server's certificates, else the ServerHello's. */
 export function certificateFrame(h: TlsJudgedHandshake, sender: 'client' | 'server' = 'server'): number {
-  const m = h.messages.find((x) => x.from === sender && (x.type === 11 || x.name === 'sslv2_server_hello'));
+  const m = certificateMessage(h.messages, sender);
   return m?.frame ?? h.serverHelloFrame ?? h.clientHelloFrame ?? h.firstFrame;
 }
 

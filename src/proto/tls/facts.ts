@@ -213,14 +213,19 @@ export function judgedView(h: TlsHandshakeFact): TlsJudgedHandshake {
   };
 }
 
+/** The first message of a side that carries its certificates: Certificate, or SSL 2.0's server hello. */
+export function certificateMessage(messages: TlsMessageFact[], from: 'client' | 'server'): TlsMessageFact | undefined {
+  return messages.find((x) => x.from === from && (x.type === 11 || x.name === 'sslv2_server_hello'));
+}
+
 /**
- * The messages the rules look for, in their order: the first certificate-carrying message of each
- * side (Certificate, or SSL 2.0's server hello) and the last message.
+ * The messages the rules look for, in their order: each side's certificateMessage and the last
+ * message.
  */
 function judgedMessages(messages: TlsMessageFact[]): TlsMessageFact[] {
   const keep = new Set<TlsMessageFact>();
   for (const from of ['client', 'server'] as const) {
-    const m = messages.find((x) => x.from === from && (x.type === 11 || x.name === 'sslv2_server_hello'));
+    const m = certificateMessage(messages, from);
     if (m) keep.add(m);
   }
   if (messages.length > 0) keep.add(messages[messages.length - 1]);
