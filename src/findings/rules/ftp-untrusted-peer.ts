@@ -1,3 +1,4 @@
+import { dataConnections } from '../../proto/ftp/facts.js';
 import type { Rule } from '../types.js';
 import { capFrames, inCidr, MAX_ITEMS, sessionName, sessions, subject } from './ftp-evidence.js';
 
@@ -20,7 +21,7 @@ export const FTP_UNTRUSTED_PEER: Rule = {
       };
       add(s.client, 'control client', s.firstFrame, s.flow);
       add(s.server, 'control server', s.firstFrame, s.flow);
-      for (const c of [...s.channels.flatMap((ch) => ch.connections), ...s.encryptedDataConnections]) {
+      for (const c of dataConnections(s)) {
         add(c.src, 'data connection source', c.firstFrame, c.flow);
         add(c.dst, 'data connection destination', c.firstFrame, c.flow);
       }

@@ -1,4 +1,4 @@
-import type { DataConnectionFact } from '../../proto/ftp/facts.js';
+import { dataConnections, type DataConnectionFact } from '../../proto/ftp/facts.js';
 import type { Rule } from '../types.js';
 import { capFrames, endpoint, MAX_ITEMS, sessionName, sessions, subject } from './ftp-evidence.js';
 
@@ -26,7 +26,7 @@ export const FTPS_DATA_UNPROTECTED: Rule = {
         frames.push(prot.frame);
         reasons.push(`the client chose PROT C (clear data) in frame ${prot.frame} and the server accepted it (${prot.code})`);
       }
-      const clear: DataConnectionFact[] = [...s.channels.flatMap((c) => c.connections), ...s.encryptedDataConnections]
+      const clear: DataConnectionFact[] = dataConnections(s)
         .filter((c) => c.firstPayloadFrame !== null && !c.tls);
       if (clear.length > 0) {
         const c = clear[0];

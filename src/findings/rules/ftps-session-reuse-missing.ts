@@ -1,4 +1,4 @@
-import type { DataConnectionFact, FtpReplyFact, FtpSessionFact } from '../../proto/ftp/facts.js';
+import { dataConnections, type DataConnectionFact, type FtpReplyFact, type FtpSessionFact } from '../../proto/ftp/facts.js';
 import type { Rule } from '../types.js';
 import { capFrames, endpoint, MAX_ITEMS, sessionName, sessions, subject } from './ftp-evidence.js';
 import { ftpsHandshakes, reuseVerdict } from './ftps-tls-evidence.js';
@@ -16,10 +16,6 @@ function replies(s: FtpSessionFact): FtpReplyFact[] {
   for (const c of s.commands) if (c.final && c.final.code >= 400) out.push(c.final);
   for (const u of s.unsolicited) if (u.code >= 400) out.push(u);
   return out;
-}
-
-function dataConnections(s: FtpSessionFact): DataConnectionFact[] {
-  return [...s.channels.flatMap((c) => c.connections), ...s.encryptedDataConnections];
 }
 
 /**

@@ -17,7 +17,7 @@ import { DataChannelMatcher, type EncryptedClaim } from './matcher.js';
 import { FtpSession, type SessionHooks, type SessionLimits } from './session.js';
 import { handshakeOf, offerFtpTls, type FlowHandshake } from './tls-handoff.js';
 import { AFTER_CONTROL_US } from './channel.js';
-import { ftpsSessionLink, type FtpSessionFact, type FtpsSessionLink } from './facts.js';
+import { dataConnections, ftpsSessionLink, type FtpSessionFact, type FtpsSessionLink } from './facts.js';
 
 /** IANA: 21 ftp, 990 ftps (implicit TLS). */
 const CONTROL_PORTS = new Set([21, 990]);
@@ -103,14 +103,13 @@ export class FtpAnalyzer implements Analyzer {
     const handshakes: FlowHandshake[] = [];
     for (const f of out) {
       this.matcher.forget(f.channels);
-      const link = ftpsSessionLink(f);
       let tls = false;
-      for (const flow of [link.flow, ...link.dataFlows]) {
+      for (const flow of [f.flow, ...dataConnections(f).map((c) => c.flow)]) {
         const h = handshakeOf(this.ctx, flow);
         if (h) { handshakes.push(h); tls = true; }
       }
       // The TLS rules name the session of a handshake they judge; no handshake, no link needed.
-      if (tls) this.stored.push(link);
+      if (tls) this.stored.push(ftpsSessionLink(f));
     }
     this.untrack(settled);
     out.sort((a, b) => a.flow - b.flow);

@@ -43,9 +43,13 @@ export function ftpsSessionLink(s: FtpSessionFact): FtpsSessionLink {
   }
   return {
     flow: s.flow, client: s.client, clientPort: s.clientPort, server: s.server, serverPort: s.serverPort,
-    tls: { mode: s.tls.mode, auth: s.tls.auth }, host,
-    dataFlows: [...s.channels.flatMap((ch) => ch.connections), ...s.encryptedDataConnections].map((c) => c.flow),
+    tls: { mode: s.tls.mode, auth: s.tls.auth }, host, dataFlows: dataConnections(s).map((c) => c.flow),
   };
+}
+
+/** A session's data connections: its announced channels' first, in order, then the encrypted ones no announcement explains. */
+export function dataConnections(s: FtpSessionFact): DataConnectionFact[] {
+  return [...s.channels.flatMap((ch) => ch.connections), ...s.encryptedDataConnections];
 }
 
 /** Every FTP session for the TLS rules, stored during the run or not, in flow order. */
