@@ -57,3 +57,10 @@ export function manifest(): ManifestEntry[] {
 export function tsharkTruth(entry: ManifestEntry): Record<string, unknown> {
   return JSON.parse(readFileSync(thirdParty(entry.tsharkJson), 'utf8')) as Record<string, unknown>;
 }
+
+/** tshark lists VXLAN, Geneve, GRE or ERSPAN in this capture (its stored ground truth says so). */
+export function carriesTunnels(entry: ManifestEntry): boolean {
+  if (entry.tsharkJson === '') return false;
+  const protocols = (tsharkTruth(entry).protocols ?? {}) as Record<string, number>;
+  return ['vxlan', 'geneve', 'gre', 'erspan'].some((p) => p in protocols);
+}

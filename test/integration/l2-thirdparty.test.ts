@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { manifest, thirdParty, tsharkTruth, type ManifestEntry } from '../helpers.js';
+import { carriesTunnels, manifest, thirdParty, tsharkTruth, type ManifestEntry } from '../helpers.js';
 import { tshark } from '../tshark.js';
 import { analyzeCapture, type AnalysisResult } from '../../src/analysis/pipeline.js';
 import { DEFAULT_OPTIONS } from '../../src/analysis/context.js';
@@ -21,10 +21,7 @@ interface TsharkIgmp { frame: number; type: string[]; maddr: string[] }
 /** Link types our decoder reads (Ethernet, Linux cooked v1/v2); 802.11 ones are counted, not decoded. */
 const DECODED = /^(ether|linux-sll|linux-sll2) /;
 /** ARP or IGMP inside VXLAN, Geneve or GRE: read inside, as tshark reads them (the manifest tags them 'tunnel' or tshark lists the protocol). */
-const tunneled = (e: ManifestEntry): boolean => {
-  const protocols = (tsharkTruth(e).protocols ?? {}) as Record<string, number>;
-  return e.exercises.includes('tunnel') || ['vxlan', 'geneve', 'gre', 'erspan'].some((p) => p in protocols);
-};
+const tunneled = (e: ManifestEntry): boolean => e.exercises.includes('tunnel') || carriesTunnels(e);
 
 const results = new Map<string, Promise<AnalysisResult>>();
 function analyzed(e: ManifestEntry): Promise<AnalysisResult> {

@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { NotACaptureError, readCapture } from '../../../src/source/open.js';
 import { LINKTYPE } from '../../../src/source/frame.js';
 import { decodePacket } from '../../../src/decode/packet.js';
-import { manifest, thirdParty, tsharkTruth, type ManifestEntry } from '../../helpers.js';
+import { carriesTunnels, manifest, thirdParty, type ManifestEntry } from '../../helpers.js';
 
 const TSHARK = '/usr/bin/tshark';
 const TAGS = new Set(['vlan', 'qinq', 'sll', 'sll2', 'loopback', 'linktype-raw', 'ipv6', 'mixed-linktypes']);
@@ -271,8 +271,7 @@ async function checkFile(e: ManifestEntry, tally: Tally, tsharkOut: Promise<stri
 test('innermost addresses, ports, ICMP types, VLAN ids and EtherTypes equal tshark, frame by frame', { timeout: 600_000 }, async (t) => {
   assert.ok(existsSync(TSHARK), `${TSHARK} is missing: install the Debian package "tshark" (apt-get install tshark)`);
   // zstd-compressed captures are the reader's business (it does not inflate them), not the decoders'.
-  const tunnelled = (e: ManifestEntry): boolean => e.tsharkJson !== '' && ['vxlan', 'geneve', 'gre', 'erspan'].some((p) => p in ((tsharkTruth(e).protocols ?? {}) as Record<string, number>));
-  const entries = manifest().filter((e) => (e.exercises.some((x) => TAGS.has(x)) || tunnelled(e)) && e.frames > 0
+  const entries = manifest().filter((e) => (e.exercises.some((x) => TAGS.has(x)) || carriesTunnels(e)) && e.frames > 0
     && !e.linkType.startsWith('unreadable') && !e.localPath.endsWith('.zst'));
   assert.ok(entries.length >= 100, `expected the tagged captures, found ${entries.length}`);
   const tally: Tally = { mismatches: [], refusedByReader: [], files: 0, frames: 0, fields: 0, unsupported: {}, accepted: {}, notDecodedLink: {} };
