@@ -89,7 +89,7 @@ async function main(args: string[]): Promise<void> {
     log('faultline analyze under --cpu-prof ...');
     const profDir = join(work, 'prof');
     execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${profDir}`, cli, 'analyze', file, '--db', join(work, 'prof.db')], { stdio: ['ignore', 'ignore', 'inherit'] });
-    // One profile per thread (the sha256 worker writes its own): the main thread's is the big one.
+    // One profile per thread (a sha256 worker, when openssl is missing, writes its own): the main thread's is the big one.
     const prof = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'))
       .sort((a, b) => statSync(join(profDir, b)).size - statSync(join(profDir, a)).size)[0];
     if (prof) profile = summariseProfile(join(profDir, prof), 15, benchRoot);
@@ -113,7 +113,7 @@ async function main(args: string[]): Promise<void> {
     out.push(`\nratio     faultline / tshark throughput = ${(t.m.wallSeconds / f.m.wallSeconds).toFixed(1)}× (median runs)`);
     if (runs > 1) out.push(`          ${(Math.min(...t.runs) / Math.min(...f.runs)).toFixed(1)}× (best runs)`);
     const fc = (f.m.userSeconds ?? NaN) + (f.m.systemSeconds ?? NaN), tc = (t.m.userSeconds ?? NaN) + (t.m.systemSeconds ?? NaN);
-    if (Number.isFinite(fc) && Number.isFinite(tc)) out.push(`          ${(tc / fc).toFixed(1)}× in CPU time (user+sys of the median runs; faultline's counts its sha256 worker thread too)`);
+    if (Number.isFinite(fc) && Number.isFinite(tc)) out.push(`          ${(tc / fc).toFixed(1)}× in CPU time (user+sys of the median runs; faultline's counts its sha256 (openssl child) too)`);
   }
   const loop = walks.find((w) => w.result.reader.startsWith('decode'));
   if (loop) {
@@ -122,7 +122,7 @@ async function main(args: string[]): Promise<void> {
     for (const r of rows) out.push(`          ${r.tool}: ${(r.m.wallSeconds / l).toFixed(1)}× the loop's time`);
   }
   if (walks.length > 0) {
-    out.push('\nwalks of the file, no analysis (\'own\' hashes the file in a worker, as analyze does; the others count frames only, but \'decode\')');
+    out.push('\nwalks of the file, no analysis (\'own\' also hashes the file beside the reading, as analyze does; the others count frames only, but \'decode\')');
     out.push(table(['reader', 'frames', 'wall s', 'MB/s', 'peak RSS MiB', 'CPU s (user+sys)', 'runs (wall s)'], walks.map((w) => [
       w.result.reader, String(w.result.frames), w.m.wallSeconds.toFixed(2), (bytes / 1e6 / w.m.wallSeconds).toFixed(1),
       w.m.peakRssKb === null ? '?' : (w.m.peakRssKb / 1024).toFixed(0), cpu(w.m), w.runs.map((x) => x.toFixed(2)).join(' '),

@@ -10,7 +10,7 @@ import { tupleHash } from '../src/flow/table.js';
 /**
  * A bare walk of a capture, frames counted and nothing else, so the two readers compare alone:
  * `node dist/bench/walk.js own|own-parser|pcap-parser FILE` prints one JSON line. 'own' is
- * readCapture as analyze uses it (sha256 of the file in a worker thread included); 'own-parser'
+ * readCapture as analyze uses it (sha256 of the file beside it, by openssl or a worker, included); 'own-parser'
  * is our PcapParser alone on the same 4 MiB chunks, the like-for-like match for pcap-parser.
  * 'decode' is the issue's reference loop: our PcapParser, faultline's own decoders down to TCP/UDP
  * and a count per flow in a Map keyed by the 5-tuple hash (no sha256, no flow state, no storage).
