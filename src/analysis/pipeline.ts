@@ -5,7 +5,8 @@ import { decodePacket, type Packet } from '../decode/packet.js';
 import { FlowTable } from '../flow/table.js';
 import type { Flow } from '../flow/flow.js';
 import { runRules } from '../findings/engine.js';
-import type { Finding, Rule } from '../findings/types.js';
+import type { Finding, Rule, Tally } from '../findings/types.js';
+import { RULES } from '../findings/registry.js';
 import { PROTOCOLS } from '../protocols.js';
 import { AnalysisContext, type AnalyzeOptions, type FactSet } from './context.js';
 import type { Analyzer, AnalyzerFactory } from './analyzer.js';
@@ -85,7 +86,7 @@ export async function analyzeCapture(path: string, options: AnalyzeOptions, p: P
   cap.linkTypes = read.linkTypes;
   cap.damaged = read.damaged;
   if (ctx.suppressedWarnings > 0) ctx.warn(-1, `${ctx.suppressedWarnings} further warnings suppressed`);
-  const findings = runRules(ctx.facts, options);
+  const findings = runRules(ctx.facts, options, RULES, run.tallies);
   return { facts: ctx.facts, findings };
 }
 
@@ -116,6 +117,8 @@ export class Run {
   private etherTypeCounts = new Map<number, number>();
   /** IPv4 frames, the common case, counted apart from the Map. */
   private ipv4EtherType = 0;
+  /** Rules that judge settled parts as they come (Rule.tally): every part is added; the final facts finish them. */
+  readonly tallies = new Map<Rule, Tally>();
 
   constructor(private ctx: AnalysisContext, private analyzers: Analyzer[], private flowSink?: FlowSink) {
     this.frameAnalyzers = analyzers.filter((a) => a.frame);
@@ -197,10 +200,12 @@ export class Run {
 
   /**
    * Asks every analyzer for units settled at `now` and judges them: the rules run over a fact
-   * set holding only those units, and keep the findings about them.
+   * set holding only those units, and keep the findings about them. Rules that judge across the
+   * capture (Rule.tally) take every part, and draft their findings at the end.
    */
   settle(now: number): SettledPart[] {
     const out: SettledPart[] = [];
+    if (this.tallies.size === 0) for (const r of RULES) if (r.tally) this.tallies.set(r, r.tally());
     for (const a of this.analyzers) {
       const s = a.settle?.(now);
       if (!s) continue;
@@ -208,9 +213,10 @@ export class Run {
       s.fill(facts);
       // Units judged later (no sessions to keep findings about) are only stored. The others are
       // judged by their own protocol's rules: an FTPS session comes with the handshakes of its
-      // flows, which the TLS rules judge at the end with all the others.
+      // flows, which the TLS rules take (as they take TLS parts) for the findings they draft at the end.
       const findings = s.sessions.size === 0 ? [] : runRules(facts, this.ctx.options, rulesOf(s.protocol))
         .filter((f) => f.subject.session !== undefined && s.sessions.has(f.subject.session));
+      for (const t of this.tallies.values()) t.add(facts, this.ctx.options);
       out.push({ protocol: s.protocol, facts, findings });
     }
     return out;

@@ -1,13 +1,18 @@
 import type { FactSet } from '../analysis/context.js';
-import type { Finding, Rule, RuleOptions } from './types.js';
+import type { Finding, Rule, RuleOptions, Tally } from './types.js';
 import { RULES } from './registry.js';
 import { flatString } from '../decode/bytes.js';
 
-/** Runs every rule over a capture's facts; findings come out ordered by first evidence frame. */
-export function runRules(facts: FactSet, opts: RuleOptions, rules: Rule[] = RULES): Finding[] {
+/**
+ * Runs every rule over a capture's facts; findings come out ordered by first evidence frame.
+ * `tallies` holds the rules that took settled parts already (see Tally): the facts are their last part.
+ */
+export function runRules(facts: FactSet, opts: RuleOptions, rules: Rule[] = RULES, tallies?: ReadonlyMap<Rule, Tally>): Finding[] {
   const out: Finding[] = [];
   for (const rule of rules) {
-    for (const d of rule.evaluate(facts, opts)) {
+    const tally = tallies?.get(rule);
+    if (tally) tally.add(facts, opts);
+    for (const d of tally ? tally.finish(opts) : rule.evaluate(facts, opts)) {
       out.push({
         code: rule.code,
         severity: rule.severity,

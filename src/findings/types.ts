@@ -42,6 +42,17 @@ export interface RuleOptions {
   trusted: string[];
 }
 
+/**
+ * A rule's judgement in pieces, for an analysis that stores units as they settle and forgets
+ * them: every settled part's facts are added as they come, the final facts last, and finish
+ * drafts the findings. What it keeps between parts is bounded (per group: what a finding shows),
+ * so memory does not grow with the capture.
+ */
+export interface Tally {
+  add(facts: FactSet, opts: RuleOptions): void;
+  finish(opts: RuleOptions): FindingDraft[];
+}
+
 /** Policy: one module per finding code, reading facts, never packets. */
 export interface Rule {
   code: string;
@@ -50,4 +61,18 @@ export interface Rule {
   explanation: string;
   mitigation: string;
   evaluate(facts: FactSet, opts: RuleOptions): FindingDraft[];
+  /** A rule that judges units across the whole capture can take them part by part (see Tally). */
+  tally?(): Tally;
+}
+
+/** A rule made of its tally: evaluating a whole fact set is adding it as the one part. */
+export function tallied(rule: Omit<Rule, 'evaluate'> & { tally(): Tally }): Rule {
+  return {
+    ...rule,
+    evaluate(facts, opts) {
+      const t = rule.tally();
+      t.add(facts, opts);
+      return t.finish(opts);
+    },
+  };
 }

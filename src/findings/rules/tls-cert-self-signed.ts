@@ -1,8 +1,7 @@
-import { certificatesBySha, judgedHandshakes } from '../../proto/tls/facts.js';
-import type { FindingDraft, Rule } from '../types.js';
+import { certificatesBySha, type TlsCertificateFact } from '../../proto/tls/facts.js';
+import { type Rule, tallied } from '../types.js';
 import {
-  capFrames, certDetails, certificateFrame, certName, connectionName, endpoint, flowList, ftpsLinks, groupBy, handshakeDetails,
-  handshakeTime, MAX_ITEMS, subjectOf,
+  certDetails, certificateFrame, certName, connectionName, endpoint, Groups, handshakeDetails, handshakeTime, judged, subjectOf,
 } from './tls-evidence.js';
 
 /**
@@ -10,32 +9,46 @@ import {
  * signature verifies with its own key: nobody vouches for it, so clients either trust it by
  * hand or fail. One finding per certificate, naming every connection that showed it.
  */
-export const TLS_CERT_SELF_SIGNED: Rule = {
+export const TLS_CERT_SELF_SIGNED: Rule = tallied({
   code: 'TLS_CERT_SELF_SIGNED',
   severity: 'medium',
   title: 'Server presents a self-signed certificate',
   explanation: 'The server\'s certificate is signed by its own key rather than by a certificate authority. Clients cannot tell it from an impostor\'s unless it was installed on them by hand, so they either refuse the connection or are configured to skip verification, which also lets a man in the middle through.',
   mitigation: 'Issue the server a certificate from a CA its clients trust (a public CA, or your internal CA deployed to the clients); if a self-signed certificate must stay, pin it explicitly on each client instead of disabling verification.',
-  evaluate(facts) {
-    const certs = certificatesBySha(facts.tls);
-    const links = ftpsLinks(facts);
-    const out: FindingDraft[] = [];
-    const byLeaf = groupBy(judgedHandshakes(facts.tls), (h) => (h.certs.length > 0 && certs.get(h.certs[0])?.selfSigned ? h.certs[0] : null));
-    for (const [sha, hs] of byLeaf) {
-      const cert = certs.get(sha)!;
-      const first = hs[0];
-      const servers = [...new Set(hs.map((h) => endpoint(h.server, h.serverPort)))];
-      out.push({
-        frames: capFrames(hs.map((h) => certificateFrame(h))),
-        firstTs: Math.min(...hs.map(handshakeTime)),
-        subject: subjectOf(first, links.get(first.flow)),
-        details: { certificate: certDetails(cert), servers, handshakes: hs.slice(0, MAX_ITEMS).map(handshakeDetails), count: hs.length },
-        explanation: `${servers.length === 1 ? `The server ${servers[0]}` : `The servers ${servers.join(', ')}`} presented the self-signed certificate ${certName(cert)} `
-          + `(subject and issuer are both "${cert.subject}", and it verifies with its own key) in ${connectionName(first, links.get(first.flow))}`
-          + `${hs.length > 1 ? ` and ${hs.length - 1} more connection${hs.length > 2 ? 's' : ''} (${flowList(hs)})` : ''}, frame ${certificateFrame(first)}. `
-          + 'No authority vouches for it: a client accepts it only if it was told to trust exactly this certificate, or if it does not verify certificates at all.',
-      });
-    }
-    return out;
+  tally() {
+    const groups = new Groups();
+    /** Per certificate: the certificate, and each server endpoint that presented it with its lowest flow. */
+    const seen = new Map<string, { cert: TlsCertificateFact; servers: Map<string, number> }>();
+    return {
+      add(facts) {
+        const certs = certificatesBySha(facts.tls);
+        for (const e of judged(facts)) {
+          const h = e.h;
+          const cert = h.certs.length > 0 ? certs.get(h.certs[0]) : undefined;
+          if (!cert?.selfSigned) continue;
+          groups.add(cert.sha256, e, [certificateFrame(h)], handshakeTime(h));
+          let s = seen.get(cert.sha256);
+          if (!s) seen.set(cert.sha256, s = { cert, servers: new Map() });
+          const server = endpoint(h.server, h.serverPort);
+          const flow = s.servers.get(server);
+          if (flow === undefined || h.flow < flow) s.servers.set(server, h.flow);
+        }
+      },
+      finish: () => groups.ordered().map((g) => {
+        const { h: first, link } = g.first;
+        const { cert, servers: at } = seen.get(first.certs[0])!;
+        const servers = [...at].sort((a, b) => a[1] - b[1]).map(([server]) => server);
+        return {
+          frames: g.frames,
+          firstTs: g.firstTs,
+          subject: subjectOf(first, link),
+          details: { certificate: certDetails(cert), servers, handshakes: g.items.map((e) => handshakeDetails(e.h)), count: g.count },
+          explanation: `${servers.length === 1 ? `The server ${servers[0]}` : `The servers ${servers.join(', ')}`} presented the self-signed certificate ${certName(cert)} `
+            + `(subject and issuer are both "${cert.subject}", and it verifies with its own key) in ${connectionName(first, link)}`
+            + `${g.count > 1 ? ` and ${g.count - 1} more connection${g.count > 2 ? 's' : ''} (${g.flowList()})` : ''}, frame ${certificateFrame(first)}. `
+            + 'No authority vouches for it: a client accepts it only if it was told to trust exactly this certificate, or if it does not verify certificates at all.',
+        };
+      }),
+    };
   },
-};
+});

@@ -1,11 +1,14 @@
 /**
  * Shared wording and evidence for the TLS rules: how a connection and a certificate are named
  * in explanations, which frames prove them, and which TLS connections belong to an FTPS session
- * (its control connection or one of its data connections), so the rules can say so.
+ * (its control connection or one of its data connections), so the rules can say so. And the
+ * groups the rules fold handshakes into (HandshakeGroup): the rules group handshakes across the
+ * whole capture, part by part as they settle (Rule.tally), keeping per group only what its
+ * finding shows.
  */
 import type { FactSet } from '../../analysis/context.js';
 import { ftpsSessionLinks, type FtpsSessionLink } from '../../proto/ftp/facts.js';
-import { certificateMessage, type TlsCertificateFact, type TlsJudgedHandshake } from '../../proto/tls/facts.js';
+import { certificateMessage, judgedHandshakes, type TlsCertificateFact, type TlsJudgedHandshake } from '../../proto/tls/facts.js';
 import type { FindingSubject } from '../types.js';
 
 export const MAX_FRAMES = 50;
@@ -59,8 +62,17 @@ export function helloFrames(h: TlsJudgedHandshake): number[] {
   return [h.clientHelloFrame, h.serverHelloFrame].filter((f): f is number => f !== null);
 }
 
-export function capFrames(frames: number[]): number[] {
-  return [...new Set(frames)].sort((a, b) => a - b).slice(0, MAX_FRAMES);
+/** Puts a frame into an ascending list of at most MAX_FRAMES distinct frames, the lowest. */
+function addFrame(list: number[], f: number): void {
+  if (list.length === MAX_FRAMES && f > list[MAX_FRAMES - 1]) return;
+  let lo = 0, hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid] < f) lo = mid + 1; else hi = mid;
+  }
+  if (list[lo] === f) return;
+  list.splice(lo, 0, f);
+  if (list.length > MAX_FRAMES) list.pop();
 }
 
 /** ISO date of a µs timestamp, to the second. */
@@ -87,24 +99,76 @@ export function handshakeDetails(h: TlsJudgedHandshake): Record<string, unknown>
   };
 }
 
-/** Groups items by a key, keeping first-seen order. */
-export function groupBy<T>(items: T[], key: (t: T) => string | null): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    if (k === null) continue;
-    const list = out.get(k);
-    if (list) list.push(it);
-    else out.set(k, [it]);
-  }
-  return out;
+/** A handshake as a rule judges it: with the FTPS session it belongs to, if any. */
+export interface Judged {
+  h: TlsJudgedHandshake;
+  link: FtpsLink | undefined;
 }
 
-/** "flows 3, 7 and 9" / "flow 3" with the rest counted. */
-export function flowList(hs: TlsJudgedHandshake[]): string {
-  const ids = hs.map((h) => h.flow);
-  if (ids.length === 1) return `flow ${ids[0]}`;
-  const shown = ids.slice(0, 8);
-  const rest = ids.length - shown.length;
-  return `flows ${shown.join(', ')}${rest > 0 ? ` and ${rest} more` : ''}`;
+/** Every handshake a fact set hands to the rules, in flow order, with its FTPS link. */
+export function judged(facts: FactSet): Judged[] {
+  const links = ftpsLinks(facts);
+  return judgedHandshakes(facts.tls).map((h) => ({ h, link: links.get(h.flow) }));
+}
+
+/**
+ * Handshakes that one finding is about, as the finding shows them, whatever order they come in:
+ * the MAX_ITEMS with the lowest flows (in flow order, `first` among them), how many in all, the
+ * earliest handshake time and the MAX_FRAMES lowest evidence frames. Its memory stays the same
+ * however many handshakes join.
+ */
+export class HandshakeGroup<E extends Judged = Judged> {
+  readonly items: E[] = [];
+  count = 0;
+  firstTs = Infinity;
+  readonly frames: number[] = [];
+  /** Among the groups its first handshake joined, this one's place (see Groups.ordered). */
+  rank = 0;
+
+  constructor(readonly key: string) {}
+
+  add(e: E, frames: number[], ts: number, rank: number): void {
+    this.count++;
+    if (ts < this.firstTs) this.firstTs = ts;
+    for (const f of frames) addFrame(this.frames, f);
+    let i = this.items.length;
+    while (i > 0 && this.items[i - 1].h.flow > e.h.flow) i--;
+    if (i >= MAX_ITEMS) return;
+    this.items.splice(i, 0, e);
+    if (this.items.length > MAX_ITEMS) this.items.pop();
+    if (i === 0) this.rank = rank;
+  }
+
+  get first(): E {
+    return this.items[0];
+  }
+
+  /** "flows 3, 7 and 9" / "flow 3" with the rest counted. */
+  flowList(): string {
+    if (this.count === 1) return `flow ${this.first.h.flow}`;
+    const shown = this.items.slice(0, 8).map((e) => e.h.flow);
+    const rest = this.count - shown.length;
+    return `flows ${shown.join(', ')}${rest > 0 ? ` and ${rest} more` : ''}`;
+  }
+}
+
+/** HandshakeGroups by key. */
+export class Groups<E extends Judged = Judged> {
+  private byKey = new Map<string, HandshakeGroup<E>>();
+
+  /** `rank`: where the key comes among those one handshake joins (several certificates, say). */
+  add(key: string, e: E, frames: number[], ts: number, rank = 0): HandshakeGroup<E> {
+    let g = this.byKey.get(key);
+    if (!g) this.byKey.set(key, g = new HandshakeGroup<E>(key));
+    g.add(e, frames, ts, rank);
+    return g;
+  }
+
+  /**
+   * The groups in the order their handshakes first show them in flow order (by their first
+   * handshake, then rank), as a walk over the capture's handshakes in flow order would meet them.
+   */
+  ordered(): HandshakeGroup<E>[] {
+    return [...this.byKey.values()].sort((a, b) => a.first.h.flow - b.first.h.flow || a.rank - b.rank);
+  }
 }

@@ -1,7 +1,6 @@
-import { judgedHandshakes } from '../../proto/tls/facts.js';
 import { isWeakVersion } from '../../proto/tls/names.js';
-import type { FindingDraft, Rule } from '../types.js';
-import { capFrames, connectionName, endpoint, flowList, ftpsLinks, groupBy, handshakeDetails, handshakeTime, MAX_ITEMS, subjectOf } from './tls-evidence.js';
+import { type Rule, tallied } from '../types.js';
+import { connectionName, endpoint, Groups, handshakeDetails, handshakeTime, judged, subjectOf } from './tls-evidence.js';
 
 /** RFC 6176 (SSL 2.0), RFC 7568 (SSL 3.0) and RFC 8996 (TLS 1.0 and 1.1) deprecate them. */
 const WHY: Record<string, string> = {
@@ -12,29 +11,35 @@ const WHY: Record<string, string> = {
 };
 
 /** The server agreed to a deprecated protocol version. One finding per server endpoint and version. */
-export const TLS_WEAK_VERSION: Rule = {
+export const TLS_WEAK_VERSION: Rule = tallied({
   code: 'TLS_WEAK_VERSION',
   severity: 'medium',
   title: 'Deprecated SSL/TLS version negotiated',
   explanation: 'The connection used SSL 3.0, TLS 1.0 or TLS 1.1 (or SSL 2.0), versions deprecated for known weaknesses; current clients and compliance rules (PCI DSS, NIST SP 800-52) refuse them.',
   mitigation: 'Enable TLS 1.2 and 1.3 on both ends and disable the older versions on the server; update clients that cannot offer TLS 1.2.',
-  evaluate(facts) {
-    const links = ftpsLinks(facts);
-    const weak = judgedHandshakes(facts.tls).filter((h) => h.version !== null && h.serverHelloFrame !== null && isWeakVersion(h.version));
-    const out: FindingDraft[] = [];
-    for (const hs of groupBy(weak, (h) => `${h.server}|${h.serverPort}|${h.version}`).values()) {
-      const first = hs[0];
-      const offered = first.offeredVersions.length > 0 ? Math.max(...first.offeredVersions) : first.clientVersion;
-      const clientMax = offered !== null && offered !== undefined ? ` The client offered up to 0x${offered.toString(16).padStart(4, '0')}${offered > (first.version ?? 0) ? ', so the server chose the old version' : ''}.` : '';
-      out.push({
-        frames: capFrames(hs.map((h) => h.serverHelloFrame!)),
-        firstTs: Math.min(...hs.map(handshakeTime)),
-        subject: subjectOf(first, links.get(first.flow)),
-        details: { server: first.server, serverPort: first.serverPort, version: first.versionName, handshakes: hs.slice(0, MAX_ITEMS).map(handshakeDetails), count: hs.length },
-        explanation: `The server ${endpoint(first.server, first.serverPort)} negotiated ${first.versionName} in ${connectionName(first, links.get(first.flow))} (ServerHello in frame ${first.serverHelloFrame})`
-          + `${hs.length > 1 ? ` and ${hs.length - 1} more (${flowList(hs)})` : ''}. ${WHY[first.versionName ?? ''] ?? 'The version is deprecated'}.${clientMax}`,
-      });
-    }
-    return out;
+  tally() {
+    const groups = new Groups();
+    return {
+      add(facts) {
+        for (const e of judged(facts)) {
+          const h = e.h;
+          if (h.version === null || h.serverHelloFrame === null || !isWeakVersion(h.version)) continue;
+          groups.add(`${h.server}|${h.serverPort}|${h.version}`, e, [h.serverHelloFrame], handshakeTime(h));
+        }
+      },
+      finish: () => groups.ordered().map((g) => {
+        const { h: first, link } = g.first;
+        const offered = first.offeredVersions.length > 0 ? Math.max(...first.offeredVersions) : first.clientVersion;
+        const clientMax = offered !== null && offered !== undefined ? ` The client offered up to 0x${offered.toString(16).padStart(4, '0')}${offered > (first.version ?? 0) ? ', so the server chose the old version' : ''}.` : '';
+        return {
+          frames: g.frames,
+          firstTs: g.firstTs,
+          subject: subjectOf(first, link),
+          details: { server: first.server, serverPort: first.serverPort, version: first.versionName, handshakes: g.items.map((e) => handshakeDetails(e.h)), count: g.count },
+          explanation: `The server ${endpoint(first.server, first.serverPort)} negotiated ${first.versionName} in ${connectionName(first, link)} (ServerHello in frame ${first.serverHelloFrame})`
+            + `${g.count > 1 ? ` and ${g.count - 1} more (${g.flowList()})` : ''}. ${WHY[first.versionName ?? ''] ?? 'The version is deprecated'}.${clientMax}`,
+        };
+      }),
+    };
   },
-};
+});

@@ -15,9 +15,9 @@ import { looksLikeGreeting } from './dialogue.js';
 import { isPrivateAddress } from './portmath.js';
 import { DataChannelMatcher, type EncryptedClaim } from './matcher.js';
 import { FtpSession, type SessionHooks, type SessionLimits } from './session.js';
-import { handshakeOf, offerFtpTls, type FlowHandshake } from './tls-handoff.js';
+import { certificatesSeen, offerFtpTls, takeHandshake, type FlowHandshake } from './tls-handoff.js';
 import { AFTER_CONTROL_US } from './channel.js';
-import { dataConnections, ftpsSessionLink, type FtpSessionFact, type FtpsSessionLink } from './facts.js';
+import { dataConnections, type FtpSessionFact } from './facts.js';
 
 /** IANA: 21 ftp, 990 ftps (implicit TLS). */
 const CONTROL_PORTS = new Set([21, 990]);
@@ -39,8 +39,6 @@ export class FtpAnalyzer implements Analyzer {
   readonly name = 'ftp';
   private live = new Map<number, FtpSession>();
   private done: FtpSession[] = [];
-  /** FTPS sessions stored during the run, as the TLS rules read them at the end. */
-  private stored: FtpsSessionLink[] = [];
   /** Sessions whose announcements are unreadable, by "addrA|addrB" (sorted). */
   private unreadable = new Map<string, FtpSession[]>();
   /** The same sessions by client address, for connections to an address the client was never seen using. */
@@ -86,8 +84,8 @@ export class FtpAnalyzer implements Analyzer {
 
   /**
    * Finished sessions that can change no more (canSettle), at most SETTLE_BATCH per call. They
-   * come with the TLS analyzer's handshakes of their flows (all ended by then), which FTPS
-   * findings read; a session with any leaves a link behind for the TLS rules at the end.
+   * come with the TLS analyzer's handshakes of their flows (all ended by then), which the FTPS
+   * rules read and the TLS rules judge with the session that names them.
    */
   settle(now: number): SettledFacts | null {
     const settled: FtpSession[] = [];
@@ -103,20 +101,21 @@ export class FtpAnalyzer implements Analyzer {
     const handshakes: FlowHandshake[] = [];
     for (const f of out) {
       this.matcher.forget(f.channels);
-      let tls = false;
       for (const flow of [f.flow, ...dataConnections(f).map((c) => c.flow)]) {
-        const h = handshakeOf(this.ctx, flow);
-        if (h) { handshakes.push(h); tls = true; }
+        const h = takeHandshake(this.ctx, flow);
+        if (h) handshakes.push(h);
       }
-      // The TLS rules name the session of a handshake they judge; no handshake, no link needed.
-      if (tls) this.stored.push(ftpsSessionLink(f));
     }
     this.untrack(settled);
     out.sort((a, b) => a.flow - b.flow);
     handshakes.sort((a, b) => a.flow - b.flow);
     return {
       protocol: 'ftp',
-      fill: (facts) => { facts.ftp.sessions = out; facts.tls.stored = handshakes; },
+      fill: (facts) => {
+        facts.ftp.sessions = out;
+        facts.tls.stored = handshakes;
+        facts.tls.certificateIndex = handshakes.length === 0 ? null : certificatesSeen(this.ctx);
+      },
       sessions: new Set(out.map((f) => f.flow)),
     };
   }
@@ -150,7 +149,6 @@ export class FtpAnalyzer implements Analyzer {
     }
     this.live.clear();
     this.ctx.facts.ftp.sessions = this.done.map((s) => s.finish()).sort((a, b) => a.flow - b.flow);
-    this.ctx.facts.ftp.stored = this.stored;
   }
 
   private start(flow: Flow, clientDir: Dir, detectedBy: 'port' | 'dialogue', table: FlowTable): void {

@@ -9,18 +9,15 @@ import type { AnnouncementKind } from './portmath.js';
 export interface FtpFacts {
   /** Sessions with every fact, to be stored. */
   sessions: FtpSessionFact[];
-  /** Sessions with TLS on one of their connections, stored already during the run, as the TLS rules read them. */
-  stored: FtpsSessionLink[];
 }
 
 export function emptyFtpFacts(): FtpFacts {
-  return { sessions: [], stored: [] };
+  return { sessions: [] };
 }
 
 /**
  * What the TLS rules read of an FTP(S) session: which TLS connections are its control and data
- * connections, and how to name it. A session with TLS on one of its connections that was stored
- * while the capture was still being read stays in memory as this alone, for the TLS rules at the end.
+ * connections, and how to name it.
  */
 export interface FtpsSessionLink {
   flow: number;
@@ -52,10 +49,9 @@ export function dataConnections(s: FtpSessionFact): DataConnectionFact[] {
   return [...s.channels.flatMap((ch) => ch.connections), ...s.encryptedDataConnections];
 }
 
-/** Every FTP session for the TLS rules, stored during the run or not, in flow order. */
+/** The sessions of a fact set for the TLS rules, in flow order. */
 export function ftpsSessionLinks(f: FtpFacts): FtpsSessionLink[] {
-  const held = f.sessions.map(ftpsSessionLink);
-  return f.stored.length === 0 ? held : [...f.stored, ...held].sort((a, b) => a.flow - b.flow);
+  return f.sessions.map(ftpsSessionLink);
 }
 
 /** Where a line was seen: in clear on the wire, or handed back decrypted by the TLS analyzer. */

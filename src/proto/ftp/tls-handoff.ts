@@ -65,19 +65,32 @@ export function offerFtpTls(ctx: object, start: FtpTlsStart): FtpTlsSink | null 
 
 /** What the TLS analyzer recorded of the handshake on a flow, as the rules read it. */
 export type FlowHandshake = FactSet['tls']['stored'][number];
-export type HandshakeLookup = (flow: number) => FlowHandshake | undefined;
 
-const lookups = new WeakMap<object, HandshakeLookup>();
-
-/**
- * The TLS analyzer offers the handshakes of ended connections, so an FTPS session can be judged
- * (and stored) as soon as its connections have ended, with the handshakes of its own flows.
- */
-export function provideHandshakes(ctx: object, lookup: HandshakeLookup): void {
-  lookups.set(ctx, lookup);
+/** The TLS analyzer's side of judging an FTPS session during the run. */
+export interface HandshakeSource {
+  /** The handshake of an ended FTP connection, handed over once: the TLS analyzer forgets it. */
+  take(flow: number): FlowHandshake | undefined;
+  /** Every certificate seen so far, by SHA-256 fingerprint. */
+  certificates(): FactSet['tls']['certificateIndex'];
 }
 
-/** The handshake of an ended connection, if the TLS analyzer runs in this analysis and saw one. */
-export function handshakeOf(ctx: object, flow: number): FlowHandshake | undefined {
-  return lookups.get(ctx)?.(flow);
+const sources = new WeakMap<object, HandshakeSource>();
+
+/**
+ * The TLS analyzer offers the handshakes of ended connections that FTP owns (control and data
+ * connections), so an FTPS session can be judged (and stored) as soon as its connections have
+ * ended, with the handshakes of its own flows.
+ */
+export function provideHandshakes(ctx: object, source: HandshakeSource): void {
+  sources.set(ctx, source);
+}
+
+/** The handshake of an ended connection, if the TLS analyzer runs in this analysis and saw one; it is not offered again. */
+export function takeHandshake(ctx: object, flow: number): FlowHandshake | undefined {
+  return sources.get(ctx)?.take(flow);
+}
+
+/** The certificates the TLS analyzer has seen so far (null without a TLS analyzer). */
+export function certificatesSeen(ctx: object): FactSet['tls']['certificateIndex'] {
+  return sources.get(ctx)?.certificates() ?? null;
 }

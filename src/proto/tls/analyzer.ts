@@ -3,8 +3,9 @@
  * record or an SSL 2.0 hello), inside plain-text conversations (STARTTLS), and on FTPS control
  * connections, which the FTP analyzer hands over (ftp/tls-handoff.ts) because FTP owns those
  * streams. One TlsConnection per flow; facts go to `ctx.facts.tls` at the end, or, when the
- * analysis goes into a store, are handed over as each connection ends (settle) and kept only as
- * the rules read them (TlsJudgedHandshake) for the rules that group handshakes per server.
+ * analysis goes into a store, are handed over as each connection ends (settle): the rules fold
+ * them into their findings then and there (Rule.tally), except the handshakes of FTP's
+ * connections, which wait (as TlsJudgedHandshake) for the FTP session that names them.
  *
  * Key material: `--keylog` and pcapng Decryption Secrets Blocks ("TLSK") merge into one key log.
  * TLS ≤ 1.2 master secrets are cached by session ID and ticket, so a resumed connection (an
@@ -25,7 +26,7 @@ import { ResumptionIndex } from './resumption.js';
 import { TlsStream } from './stream.js';
 
 export const TLS_LIMITS = {
-  /** Handshake facts kept per capture; the rest are counted. */
+  /** Handshake facts held at once (all of them, unless the analysis goes into a store); the rest are counted. */
   maxHandshakes: 100000,
   /** Connections warned about individually for lacking key log entries; the rest are summed up. */
   noKeyWarnings: 20,
@@ -65,10 +66,13 @@ export class TlsAnalyzer implements Analyzer {
   readonly name = 'tls';
   private live = new Map<number, Live>();
   private done: TlsHandshakeFact[] = [];
-  /** Handshakes handed over to the store already, as the rules read them. */
-  private stored: TlsJudgedHandshake[] = [];
-  /** The first handshake of each ended connection (held or stored), for FTPS sessions judged during the run. */
-  private byFlow = new Map<number, TlsJudgedHandshake>();
+  /**
+   * Handshakes of ended connections FTP owns (control and data connections), held or stored,
+   * until the FTP session settles and takes them (FTPS findings read them).
+   */
+  private forFtp = new Map<number, TlsJudgedHandshake>();
+  /** Flows of `done` whose handshakes go to the rules with their FTP session. */
+  private ftpOwned = new Set<number>();
   private dropped = 0;
   private keys = new KeyStore();
   private certs = new CertificateRegistry();
@@ -79,7 +83,14 @@ export class TlsAnalyzer implements Analyzer {
   constructor(private ctx: AnalysisContext) {
     if (ctx.options.keylog !== null) this.addKeys(ctx.options.keylog, '--keylog');
     onFtpTlsStart(ctx, (start) => this.ftpStart(start));
-    provideHandshakes(ctx, (flow) => this.byFlow.get(flow));
+    provideHandshakes(ctx, {
+      take: (flow) => {
+        const h = this.forFtp.get(flow);
+        if (h !== undefined) this.forFtp.delete(flow);
+        return h;
+      },
+      certificates: () => this.certs.index(),
+    });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -187,25 +198,39 @@ export class TlsAnalyzer implements Analyzer {
       if (flow.app === 'tls') flow.app = null;
       return;
     }
-    if (this.done.length + this.stored.length >= TLS_LIMITS.maxHandshakes) { this.dropped++; return; }
+    if (this.done.length >= TLS_LIMITS.maxHandshakes) { this.dropped++; return; }
     this.done.push(fact);
-    if (!this.byFlow.has(fact.flow)) this.byFlow.set(fact.flow, fact);
+    if ((ftpControl(flow) || flow.app === 'ftp-data') && !this.forFtp.has(fact.flow)) {
+      this.forFtp.set(fact.flow, fact);
+      this.ftpOwned.add(fact.flow);
+    }
   }
 
   /**
-   * Handshakes of ended connections: nothing later changes them, so they are stored now. The
-   * rules judge them at the end with the rest (they group handshakes per server across the
-   * capture), from what `stored` keeps of them; no findings come with them here.
+   * Handshakes of ended connections: nothing later changes them, so they are stored now and
+   * forgotten. The rules fold them into the findings they draft at the end (they group
+   * handshakes per server across the capture), and no findings come with them here. Those of
+   * FTP's connections wait, as the rules read them, for their FTP session (see `forFtp`).
    */
   settle(): SettledFacts | null {
     if (this.done.length === 0) return null;
     const out = this.done.splice(0, SETTLE_BATCH);
+    const withFtp = new Set<number>();
     for (const h of out) {
-      const view = judgedView(h);
-      this.stored.push(view);
-      if (this.byFlow.get(h.flow) === h) this.byFlow.set(h.flow, view);
+      if (!this.ftpOwned.delete(h.flow)) continue;
+      withFtp.add(h.flow);
+      if (this.forFtp.get(h.flow) === h) this.forFtp.set(h.flow, judgedView(h));
     }
-    return { protocol: 'tls', fill: (facts) => { facts.tls.handshakes = out; }, sessions: new Set() };
+    const certificates = this.certs.index();
+    return {
+      protocol: 'tls',
+      fill: (facts) => {
+        facts.tls.handshakes = out;
+        facts.tls.judgedWithFtp = withFtp;
+        facts.tls.certificateIndex = certificates;
+      },
+      sessions: new Set(),
+    };
   }
 
   finish(): void {
@@ -216,11 +241,12 @@ export class TlsAnalyzer implements Analyzer {
       const more = this.noKeyFlows.slice(TLS_LIMITS.noKeyWarnings);
       this.ctx.warn(-1, `${extra} more TLS connections had no key log secrets and stayed encrypted (flows ${more.slice(0, 20).join(', ')}${more.length > 20 ? ', …' : ''})`);
     }
-    if (this.dropped > 0) this.ctx.warn(-1, `more than ${TLS_LIMITS.maxHandshakes} TLS connections: ${this.dropped} handshakes were counted, not kept`);
+    if (this.dropped > 0) this.ctx.warn(-1, `more than ${TLS_LIMITS.maxHandshakes} TLS handshakes held at once: ${this.dropped} were counted, not kept`);
     if (this.certs.dropped > 0) this.ctx.warn(-1, `${this.certs.dropped} certificates beyond the first ${this.certs.all().length} are named by fingerprint only`);
     const t = this.ctx.facts.tls;
     t.handshakes = this.done.sort((a, b) => a.flow - b.flow);
-    t.stored = this.stored;
+    // Stored handshakes of FTP flows whose session never settled: judged now (held ones are in `handshakes`).
+    t.stored = [...this.forFtp.values()].filter((h) => !this.ftpOwned.has(h.flow)).sort((a, b) => a.flow - b.flow);
     t.certificates = this.certs.all();
     t.handshakesDropped = this.dropped;
   }

@@ -27,6 +27,11 @@ export class CertificateRegistry {
     return this.bySha.get(sha256);
   }
 
+  /** The certificates so far, by fingerprint (the registry's own map: it grows as certificates come). */
+  index(): ReadonlyMap<string, TlsCertificateFact> {
+    return this.bySha;
+  }
+
   all(): TlsCertificateFact[] {
     return [...this.bySha.values()];
   }

@@ -189,9 +189,9 @@ export interface TlsCertificateFact {
 
 /**
  * What the rules read of a handshake (src/findings/rules). A handshake stored while the capture
- * is still being read (analysis into a store) stays in memory as this alone, for the rules that
- * group handshakes across the whole capture at its end; `messages` keeps only the messages they
- * look for (see judgedMessages).
+ * is still being read waits as this alone when an FTP session's findings still need it (it ran on
+ * the session's control or data connection, see TlsFacts.stored); `messages` keeps only the
+ * messages the rules look for (see judgedMessages).
  */
 export type TlsJudgedHandshake = Pick<TlsHandshakeFact,
   | 'flow' | 'origin' | 'client' | 'clientPort' | 'server' | 'serverPort' | 'firstFrame' | 'firstTs'
@@ -235,21 +235,34 @@ function judgedMessages(messages: TlsMessageFact[]): TlsMessageFact[] {
 export interface TlsFacts {
   /** Handshakes with every fact, to be stored. */
   handshakes: TlsHandshakeFact[];
-  /** Handshakes stored already during the run, as the rules read them (see TlsJudgedHandshake). */
+  /**
+   * Handshakes stored already, handed to the rules with an FTP session: in a settled FTP part,
+   * those of its sessions' flows; at the end, those of FTP flows whose session never settled.
+   */
   stored: TlsJudgedHandshake[];
   certificates: TlsCertificateFact[];
-  /** Handshakes beyond the kept ones (counted, not kept). */
+  /** Handshakes beyond those the analyzer may hold at once (counted, not kept). */
   handshakesDropped: number;
+  /**
+   * Flows of `handshakes` that the rules judge with their FTP session instead (a settled TLS
+   * part: the FTP part that settles the session brings them, with the session to name).
+   */
+  judgedWithFtp: ReadonlySet<number>;
+  /** Every certificate seen so far, for rules judging a settled part (null: `certificates` is complete). */
+  certificateIndex: ReadonlyMap<string, TlsCertificateFact> | null;
 }
+
+const NONE: ReadonlySet<number> = new Set();
 
 export function emptyTlsFacts(): TlsFacts {
-  return { handshakes: [], stored: [], certificates: [], handshakesDropped: 0 };
+  return { handshakes: [], stored: [], certificates: [], handshakesDropped: 0, judgedWithFtp: NONE, certificateIndex: null };
 }
 
-/** Every handshake of the capture for the rules, stored during the run or not, in flow order. */
+/** The handshakes of a fact set that the rules judge in it, in flow order. */
 export function judgedHandshakes(t: TlsFacts): TlsJudgedHandshake[] {
-  if (t.stored.length === 0) return t.handshakes;
-  return [...t.stored, ...t.handshakes].sort((a, b) => a.flow - b.flow);
+  const held = t.judgedWithFtp.size === 0 ? t.handshakes : t.handshakes.filter((h) => !t.judgedWithFtp.has(h.flow));
+  if (t.stored.length === 0) return held;
+  return [...t.stored, ...held].sort((a, b) => a.flow - b.flow);
 }
 
 /** The handshake that ran on each flow (the first, should a flow carry two). */
@@ -290,6 +303,6 @@ export function dataFlowTls(facts: TlsFacts, controlFlow: number, dataFlow: numb
   return { carriedTls: true, clientHelloFrame: d.clientHelloFrame, serverHelloFrame: d.serverHelloFrame, resumed: d.resumed, offeredControlSession: offered };
 }
 
-export function certificatesBySha(facts: TlsFacts): Map<string, TlsCertificateFact> {
-  return new Map(facts.certificates.map((c) => [c.sha256, c]));
+export function certificatesBySha(facts: TlsFacts): ReadonlyMap<string, TlsCertificateFact> {
+  return facts.certificateIndex ?? new Map(facts.certificates.map((c) => [c.sha256, c]));
 }
