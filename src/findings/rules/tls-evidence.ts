@@ -8,7 +8,7 @@
  */
 import type { FactSet } from '../../analysis/context.js';
 import { ftpsSessionLinks, type FtpsSessionLink } from '../../proto/ftp/facts.js';
-import { certificateMessage, judgedHandshakes, type TlsCertificateFact, type TlsJudgedHandshake } from '../../proto/tls/facts.js';
+import { certificateMessage, judgedHandshakes, judgedView, type TlsCertificateFact, type TlsJudgedHandshake } from '../../proto/tls/facts.js';
 import type { FindingSubject } from '../types.js';
 
 export const MAX_FRAMES = 50;
@@ -134,7 +134,8 @@ export class HandshakeGroup<E extends Judged = Judged> {
     let i = this.items.length;
     while (i > 0 && this.items[i - 1].h.flow > e.h.flow) i--;
     if (i >= MAX_ITEMS) return;
-    this.items.splice(i, 0, e);
+    // Kept as the rules read it: a whole handshake fact is ten times that.
+    this.items.splice(i, 0, { ...e, h: judgedView(e.h) });
     if (this.items.length > MAX_ITEMS) this.items.pop();
     if (i === 0) this.rank = rank;
   }

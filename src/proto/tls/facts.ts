@@ -200,7 +200,7 @@ export type TlsJudgedHandshake = Pick<TlsHandshakeFact,
   | 'serverHelloFrame' | 'serverHelloTs' | 'version' | 'versionName' | 'cipherSuite' | 'cipher' | 'serverSessionId' | 'resumed'
   | 'certs' | 'state' | 'failure' | 'messages'>;
 
-export function judgedView(h: TlsHandshakeFact): TlsJudgedHandshake {
+export function judgedView(h: TlsJudgedHandshake): TlsJudgedHandshake {
   return {
     flow: h.flow, origin: h.origin, client: h.client, clientPort: h.clientPort, server: h.server, serverPort: h.serverPort,
     firstFrame: h.firstFrame, firstTs: h.firstTs,

@@ -144,7 +144,7 @@ test('a group keeps the lowest flows, the earliest time and the lowest frames, h
   const g = new HandshakeGroup('k');
   const flows = shuffle(Array.from({ length: 1000 }, (_, i) => i + 1), random);
   for (const flow of flows) {
-    const h = { flow } as TlsJudgedHandshake;
+    const h = { flow, messages: [] } as unknown as TlsJudgedHandshake;
     g.add({ h, link: undefined }, [flow * 3, flow * 3 + 1, 7], 1e6 + flow, 0);
   }
   assert.equal(g.count, 1000);
