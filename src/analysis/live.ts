@@ -25,6 +25,7 @@ import { Run, type FlowSink } from './pipeline.js';
 import { AnalysisContext, type AnalyzeOptions, type FactSet } from './context.js';
 import type { Analyzer, AnalyzerFactory } from './analyzer.js';
 import { ANALYZERS } from './registry.js';
+import { leanHeapTick } from '../heap.js';
 import { runRules } from '../findings/engine.js';
 import type { Finding } from '../findings/types.js';
 import type { Frame } from '../source/frame.js';
@@ -141,6 +142,8 @@ export class LiveAnalysis {
 
   frame(f: Frame): void {
     this.run.frame(f);
+    // A live capture has no file reader to stop the young generation's growth (src/heap.ts).
+    if ((f.no & 1023) === 0) leanHeapTick();
   }
 
   get openFlows(): number {

@@ -2,7 +2,7 @@
  * V8's heap growth as faultline sets it (src/heap.ts): the user's own flags win, and the CLI
  * really keeps its young generation at YOUNG_MIB through an analysis of a capture over 8 MiB,
  * hashed by openssl or, without it, by a worker thread whose start resets V8's flags, unless
- * node's command line says otherwise.
+ * node's command line says otherwise; a live analysis (no file reader) keeps it there too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LEAN_HEAP_FLAGS, leanHeapFlags, YOUNG_MIB } from '../../../src/heap.js';
 import { generateCapture } from '../../../bench/generate.js';
-import { CLI } from '../../helpers.js';
+import { CLI, repoRoot } from '../../helpers.js';
 
 test('both settings apply unless node was started with its own, in either spelling', () => {
   assert.deepEqual(leanHeapFlags([]), LEAN_HEAP_FLAGS);
@@ -50,4 +50,45 @@ test('the CLI keeps the young generation at its size through an analysis, with o
   assert.ok(leanWorker <= YOUNG_MIB, `young generation ${leanWorker} MiB with faultline's setting, hashed by a worker thread`);
   const own = young(['--semi-space-growth-factor=2']);
   assert.ok(own > YOUNG_MIB, `young generation ${own} MiB when node's command line sets its own growth`);
+});
+
+test('a live analysis keeps the young generation at its size too, without the file reader', { timeout: 180_000 }, (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'faultline-heap-live-'));
+  t.after(() => rmSync(tmp, { recursive: true, force: true }));
+  const capture = join(tmp, 'mixed.pcap');
+  generateCapture({ out: capture, sizeMb: 60, concurrency: 300, seed: 4 });
+  // Frames go straight from the parser into a LiveAnalysis, as sniff's capture source hands them
+  // over: nothing of the file reader (which stops the young generation's growth itself) runs.
+  const script = join(tmp, 'live.mjs');
+  const dist = join(repoRoot, 'dist', 'src');
+  writeFileSync(script, `
+    import { readFileSync } from 'node:fs';
+    import v8 from 'node:v8';
+    import { useLeanHeap } from ${JSON.stringify(join(dist, 'heap.js'))};
+    import { PcapParser } from ${JSON.stringify(join(dist, 'source', 'pcap.js'))};
+    import { LiveAnalysis } from ${JSON.stringify(join(dist, 'analysis', 'live.js'))};
+    import { DEFAULT_OPTIONS } from ${JSON.stringify(join(dist, 'analysis', 'context.js'))};
+    if (process.argv[2] === 'lean') useLeanHeap();
+    let max = 0;
+    const look = () => { max = Math.max(max, v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size); };
+    const live = new LiveAnalysis(DEFAULT_OPTIONS, { file: 'iface:test', name: 'test' });
+    let n = 0;
+    const parser = new PcapParser({ frame: (f) => { live.frame(f); if ((++n & 255) === 0) look(); }, warning: () => {} });
+    const data = readFileSync(${JSON.stringify(capture)});
+    for (let i = 0; i < data.length; i += 1 << 18) parser.push(data.subarray(i, i + (1 << 18)));
+    parser.end();
+    look();
+    process.stdout.write(String(max / 2 ** 20) + ' ' + n);
+  `);
+  const young = (mode: string): number => {
+    const r = spawnSync(process.execPath, [script, mode], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const [mib, frames] = r.stdout.split(' ').map(Number);
+    assert.ok(frames > 50_000, `frames: ${frames}`);
+    return mib;
+  };
+  const lean = young('lean');
+  assert.ok(lean <= YOUNG_MIB, `young generation ${lean} MiB with faultline's setting, live`);
+  const plain = young('plain');
+  assert.ok(plain > YOUNG_MIB, `young generation ${plain} MiB without it: the analysis allocates enough to grow it`);
 });
