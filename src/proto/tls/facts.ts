@@ -4,6 +4,7 @@
  * connections, FTPS control connections and TLS flows join on flow numbers), and every
  * certificate seen once, keyed by the SHA-256 of its DER bytes. Timestamps are µs since the epoch.
  */
+import { flatString } from '../../decode/bytes.js';
 
 export type TlsRole = 'client' | 'server';
 
@@ -209,7 +210,9 @@ export function judgedView(h: TlsJudgedHandshake): TlsJudgedHandshake {
     sni: h.sni, clientSessionId: h.clientSessionId, offeredTicket: h.offeredTicket, offeredPsk: h.offeredPsk,
     serverHelloFrame: h.serverHelloFrame, serverHelloTs: h.serverHelloTs, version: h.version, versionName: h.versionName,
     cipherSuite: h.cipherSuite, cipher: h.cipher, serverSessionId: h.serverSessionId, resumed: h.resumed,
-    certs: h.certs, state: h.state, failure: h.failure, messages: judgedMessages(h.messages),
+    certs: h.certs, state: h.state, messages: judgedMessages(h.messages),
+    // The failure's texts are built from pieces, which V8 keeps as a tree until flattened.
+    failure: h.failure && { ...h.failure, after: flatString(h.failure.after), reason: flatString(h.failure.reason) },
   };
 }
 
