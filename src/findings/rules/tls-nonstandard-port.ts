@@ -34,7 +34,10 @@ interface SessionPart {
   dataPorts: number[];
 }
 
-/** Sessions kept per server beyond what the finding shows, should their data ports all be the same. */
+/**
+ * Sessions kept per server at most. Fewer are needed unless a data port first seen late must
+ * keep its place in the finding's list behind hundreds of sessions that share their ports.
+ */
 const MAX_SESSIONS_KEPT = 1000;
 
 /**
@@ -70,7 +73,10 @@ class FtpsServer {
     this.trim();
   }
 
-  /** Drops the sessions after the first ones that already show all the finding lists. */
+  /**
+   * Drops the sessions after the first ones that already show all the finding lists: MAX_ITEMS
+   * sessions, flows and data ports, or every data port seen (those after add none first).
+   */
   private trim(): void {
     let flows = 0;
     const ports = new Set<number>();
@@ -78,7 +84,8 @@ class FtpsServer {
       const s = this.sessions[i];
       flows += s.flows.length;
       for (const p of s.dataPorts) ports.add(p);
-      if ((i + 1 >= MAX_ITEMS && flows >= MAX_ITEMS && ports.size >= MAX_ITEMS) || i + 1 >= MAX_SESSIONS_KEPT) {
+      const portsShown = ports.size >= MAX_ITEMS || ports.size === this.dataPortSet.size;
+      if ((i + 1 >= MAX_ITEMS && flows >= MAX_ITEMS && portsShown) || i + 1 >= MAX_SESSIONS_KEPT) {
         this.sessions.length = i + 1;
         return;
       }
