@@ -1,8 +1,8 @@
 import { nameMatches } from '../../proto/tls/certificate.js';
-import { certificatesBySha, type TlsCertificateFact, type TlsJudgedHandshake } from '../../proto/tls/facts.js';
+import type { TlsCertificateFact, TlsJudgedHandshake } from '../../proto/tls/facts.js';
 import { type Rule, tallied } from '../types.js';
 import {
-  certDetails, certificateFrame, certName, connectionName, type FtpsLink, Groups, handshakeDetails, handshakeTime, type Judged, judged, subjectOf,
+  certDetails, certificateFrame, certName, connectionName, type FtpsLink, groupTally, handshakeDetails, handshakeTime, type Judged, subjectOf,
 } from './tls-evidence.js';
 
 /**
@@ -32,37 +32,32 @@ export const TLS_CERT_NAME_MISMATCH: Rule = tallied({
   title: 'Server certificate does not cover the name the client asked for',
   explanation: 'The client asked for a server name that is not among the names in the server certificate, so clients that verify the name refuse the connection, and those that do not cannot tell the server from an impostor.',
   mitigation: 'Install a certificate whose subjectAltName lists every name clients use for this server (or a matching wildcard); on servers hosting several names, configure the certificate for each SNI name; otherwise point clients at a name the certificate covers.',
-  tally() {
-    const groups = new Groups<Named>();
-    return {
-      add(facts) {
-        const certs = certificatesBySha(facts.tls);
-        for (const e of judged(facts)) {
-          const h = e.h;
-          const leaf = h.certs.length > 0 ? certs.get(h.certs[0]) : undefined;
-          if (!leaf || leaf.parseError) continue;
-          const want = requestedName(h, e.link);
-          if (!want) continue;
-          if (nameMatches({ sanDns: leaf.sanDns, sanIp: leaf.sanIp, subjectCommonName: leaf.subjectCommonName ?? undefined }, want.name)) continue;
-          groups.add(`${h.certs[0]}|${want.name.toLowerCase()}`, { ...e, want, leaf },
-            [certificateFrame(h), h.clientHelloFrame ?? h.firstFrame], handshakeTime(h));
-        }
-      },
-      finish: () => groups.ordered().map((g) => {
-        const { h: first, link, want, leaf } = g.first;
-        const covers = leaf.sanDns.length > 0 || leaf.sanIp.length > 0
-          ? [...leaf.sanDns, ...leaf.sanIp].slice(0, 10).join(', ')
-          : leaf.subjectCommonName ? `${leaf.subjectCommonName} (subject CN; no subjectAltName)` : 'no names at all';
-        return {
-          frames: g.frames,
-          firstTs: g.firstTs,
-          subject: subjectOf(first, link),
-          details: { requested: want.name, source: want.source, certificate: certDetails(leaf), handshakes: g.items.map((e) => handshakeDetails(e.h)), count: g.count },
-          explanation: `In ${connectionName(first, link)} the client asked for "${want.name}" (${want.source}, frame ${first.clientHelloFrame ?? first.firstFrame}), `
-            + `but the server's certificate ${certName(leaf)} (frame ${certificateFrame(first)}) covers ${covers}`
-            + `${g.count > 1 ? `; ${g.count} connections (${g.flowList()})` : ''}. A client that checks the name refuses this server.`,
-        };
-      }),
-    };
-  },
+  tally: () => groupTally<Named>(
+    ({ h, link }, certs) => {
+      const leaf = h.certs.length > 0 ? certs.get(h.certs[0]) : undefined;
+      if (!leaf || leaf.parseError) return null;
+      const want = requestedName(h, link);
+      if (!want) return null;
+      if (nameMatches({ sanDns: leaf.sanDns, sanIp: leaf.sanIp, subjectCommonName: leaf.subjectCommonName ?? undefined }, want.name)) return null;
+      return {
+        key: `${h.certs[0]}|${want.name.toLowerCase()}`, entry: { h, link, want, leaf },
+        frames: [certificateFrame(h), h.clientHelloFrame ?? h.firstFrame], ts: handshakeTime(h),
+      };
+    },
+    (g) => {
+      const { h: first, link, want, leaf } = g.first;
+      const covers = leaf.sanDns.length > 0 || leaf.sanIp.length > 0
+        ? [...leaf.sanDns, ...leaf.sanIp].slice(0, 10).join(', ')
+        : leaf.subjectCommonName ? `${leaf.subjectCommonName} (subject CN; no subjectAltName)` : 'no names at all';
+      return {
+        frames: g.frames,
+        firstTs: g.firstTs,
+        subject: subjectOf(first, link),
+        details: { requested: want.name, source: want.source, certificate: certDetails(leaf), handshakes: g.items.map((e) => handshakeDetails(e.h)), count: g.count },
+        explanation: `In ${connectionName(first, link)} the client asked for "${want.name}" (${want.source}, frame ${first.clientHelloFrame ?? first.firstFrame}), `
+          + `but the server's certificate ${certName(leaf)} (frame ${certificateFrame(first)}) covers ${covers}`
+          + `${g.count > 1 ? `; ${g.count} connections (${g.flowList()})` : ''}. A client that checks the name refuses this server.`,
+      };
+    },
+  ),
 });

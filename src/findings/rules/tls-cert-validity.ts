@@ -3,10 +3,10 @@
  * judged at the moment of its handshake (the capture's clock, never today's), one finding per
  * certificate naming the connections that showed it outside its validity.
  */
-import { certificatesBySha, type TlsCertificateFact, type TlsJudgedHandshake } from '../../proto/tls/facts.js';
+import type { TlsCertificateFact, TlsJudgedHandshake } from '../../proto/tls/facts.js';
 import type { Tally } from '../types.js';
 import {
-  certDetails, certificateFrame, certName, connectionName, Groups, handshakeDetails, handshakeTime, isoDate, judged, subjectOf,
+  certDetails, certificateFrame, certName, connectionName, groupTally, handshakeDetails, handshakeTime, isoDate, type Judged, type Placement, subjectOf,
 } from './tls-evidence.js';
 
 const DAY_US = 86400e6;
@@ -26,27 +26,24 @@ function days(us: number): string {
 }
 
 export function validityTally(problem: ValidityProblem): Tally {
-  const groups = new Groups();
   const certOf = new Map<string, TlsCertificateFact>();
-  return {
-    add(facts) {
-      const certs = certificatesBySha(facts.tls);
-      for (const e of judged(facts)) {
-        const h = e.h;
-        const at = handshakeTime(h);
-        let rank = 0;
-        for (const sha of new Set(h.certs)) {
-          rank++;
-          const c = certs.get(sha);
-          if (!c || c.parseError) continue;
-          const bad = problem === 'expired' ? at > c.validTo : at < c.validFrom;
-          if (!bad) continue;
-          certOf.set(sha, c);
-          groups.add(sha, e, [certificateFrame(h)], at, rank);
-        }
+  return groupTally(
+    ({ h, link }, certs) => {
+      const at = handshakeTime(h);
+      const out: Array<Placement<Judged>> = [];
+      let rank = 0;
+      for (const sha of new Set(h.certs)) {
+        rank++;
+        const c = certs.get(sha);
+        if (!c || c.parseError) continue;
+        const bad = problem === 'expired' ? at > c.validTo : at < c.validFrom;
+        if (!bad) continue;
+        certOf.set(sha, c);
+        out.push({ key: sha, entry: { h, link }, frames: [certificateFrame(h)], ts: at, rank });
       }
+      return out;
     },
-    finish: () => groups.ordered().map((g) => {
+    (g) => {
       const { h: first, link } = g.first;
       const cert = certOf.get(g.key)!;
       const at = handshakeTime(first);
@@ -64,6 +61,6 @@ export function validityTally(problem: ValidityProblem): Tally {
             ? 'Clients that check validity refuse the connection.'
             : 'Clients that check validity refuse it; a certificate from the future usually means the server\'s or the client\'s clock is wrong, or the certificate was installed before its start date.'),
       };
-    }),
-  };
+    },
+  );
 }

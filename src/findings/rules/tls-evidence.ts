@@ -8,8 +8,10 @@
  */
 import type { FactSet } from '../../analysis/context.js';
 import { ftpsSessionLinks, type FtpsSessionLink } from '../../proto/ftp/facts.js';
-import { certificateMessage, judgedHandshakes, judgedView, type TlsCertificateFact, type TlsJudgedHandshake } from '../../proto/tls/facts.js';
-import type { FindingSubject } from '../types.js';
+import {
+  certificateMessage, certificatesBySha, judgedHandshakes, judgedView, type TlsCertificateFact, type TlsJudgedHandshake,
+} from '../../proto/tls/facts.js';
+import type { FindingDraft, FindingSubject, Tally } from '../types.js';
 
 export const MAX_FRAMES = 50;
 export const MAX_ITEMS = 20;
@@ -172,4 +174,38 @@ export class Groups<E extends Judged = Judged> {
   ordered(): HandshakeGroup<E>[] {
     return [...this.byKey.values()].sort((a, b) => a.first.h.flow - b.first.h.flow || a.rank - b.rank);
   }
+}
+
+/** Where a handshake goes among a rule's groups: the key, what the group keeps of it, its evidence frames and time. */
+export interface Placement<E extends Judged> {
+  key: string;
+  entry: E;
+  frames: number[];
+  ts: number;
+  /** Among several groups of one handshake, its place (see Groups.add). */
+  rank?: number;
+}
+
+/**
+ * The tally of a rule that puts the handshakes it selects into groups and drafts one finding per
+ * group: `place` says where a handshake goes (nowhere, one group or several), with the
+ * certificates seen so far at hand; `draft` writes a group's finding. Findings come in the order
+ * a walk over the handshakes in flow order meets their groups.
+ */
+export function groupTally<E extends Judged>(
+  place: (e: Judged, certs: ReadonlyMap<string, TlsCertificateFact>) => Placement<E> | Placement<E>[] | null,
+  draft: (g: HandshakeGroup<E>) => FindingDraft,
+): Tally {
+  const groups = new Groups<E>();
+  return {
+    add(facts) {
+      const certs = certificatesBySha(facts.tls);
+      for (const e of judged(facts)) {
+        const p = place(e, certs);
+        if (p === null) continue;
+        for (const x of Array.isArray(p) ? p : [p]) groups.add(x.key, x.entry, x.frames, x.ts, x.rank ?? 0);
+      }
+    },
+    finish: () => groups.ordered().map(draft),
+  };
 }

@@ -1,6 +1,6 @@
 import type { HandshakeFailure, TlsJudgedHandshake } from '../../proto/tls/facts.js';
 import { type Rule, tallied } from '../types.js';
-import { connectionName, endpoint, type FtpsLink, Groups, handshakeDetails, helloFrames, judged, subjectOf } from './tls-evidence.js';
+import { connectionName, endpoint, type FtpsLink, groupTally, handshakeDetails, helloFrames, subjectOf } from './tls-evidence.js';
 
 /** What an alert sent during the handshake usually means, and what to do about it (RFC 8446 §6.2). */
 const ALERT_CAUSES: Record<string, [string, string]> = {
@@ -68,36 +68,29 @@ export const TLS_HANDSHAKE_FAILED: Rule = tallied({
   title: 'TLS handshake failed',
   explanation: 'The TLS handshake did not complete: one side sent a fatal alert or closed the connection before both sides had finished, so no application data could be exchanged.',
   mitigation: 'Act on the reason in the explanation: align versions and cipher suites, fix the certificate chain or names, or remove the middlebox that interferes.',
-  tally() {
-    const groups = new Groups();
-    const key = (h: TlsJudgedHandshake): string => `${h.client}|${h.server}|${h.serverPort}|${h.failure!.kind}|${h.failure!.by}|${h.failure!.alert?.name ?? ''}|${h.serverHelloFrame === null}`;
-    return {
-      add(facts) {
-        for (const e of judged(facts)) {
-          const h = e.h;
-          if ((h.state !== 'failed' && h.state !== 'dropped') || h.failure === null || h.clientHelloFrame === null) continue;
-          groups.add(key(h), e, [...helloFrames(h), h.failure.frame], h.clientHelloTs ?? h.firstTs);
-        }
-      },
-      finish: () => groups.ordered().map((g) => {
-        const { h: first, link } = g.first;
-        const f = first.failure!;
-        const [why, fix] = cause(f, first, link);
-        const what = f.kind === 'alert'
-          ? (f.alert?.visibility === 'encrypted' ? `the ${f.by} sent an encrypted alert` : `the ${f.by} sent a ${f.alert?.level === 2 ? 'fatal' : 'warning'} ${f.alert?.name} alert`)
-          : f.kind === 'reset' ? `the ${f.by} reset the connection`
-            : f.kind === 'closed' ? `${f.by ? `the ${f.by}` : 'both sides'} closed the connection`
-              : `the ${f.by} sent bytes that are not TLS`;
-        return {
-          frames: g.frames,
-          firstTs: first.clientHelloTs ?? first.firstTs,
-          subject: subjectOf(first, link),
-          details: { failure: { ...f, ts: undefined }, server: first.server, serverPort: first.serverPort, handshakes: g.items.map(({ h }) => ({ ...handshakeDetails(h), state: h.state, failureFrame: h.failure!.frame })), count: g.count },
-          explanation: `In ${connectionName(first, link)}, ${what} in frame ${f.frame}, ${after(f)}, and the handshake never completed`
-            + `${g.count > 1 ? ` (the same happened in ${g.count} connections from ${first.client} to ${endpoint(first.server, first.serverPort)}: ${g.flowList()})` : ''}. Likely cause: ${why}.`,
-          mitigation: `${fix[0].toUpperCase()}${fix.slice(1)}.`,
-        };
-      }),
-    };
-  },
+  tally: () => groupTally(
+    ({ h, link }) => ((h.state !== 'failed' && h.state !== 'dropped') || h.failure === null || h.clientHelloFrame === null ? null : {
+      key: `${h.client}|${h.server}|${h.serverPort}|${h.failure.kind}|${h.failure.by}|${h.failure.alert?.name ?? ''}|${h.serverHelloFrame === null}`,
+      entry: { h, link }, frames: [...helloFrames(h), h.failure.frame], ts: h.clientHelloTs ?? h.firstTs,
+    }),
+    (g) => {
+      const { h: first, link } = g.first;
+      const f = first.failure!;
+      const [why, fix] = cause(f, first, link);
+      const what = f.kind === 'alert'
+        ? (f.alert?.visibility === 'encrypted' ? `the ${f.by} sent an encrypted alert` : `the ${f.by} sent a ${f.alert?.level === 2 ? 'fatal' : 'warning'} ${f.alert?.name} alert`)
+        : f.kind === 'reset' ? `the ${f.by} reset the connection`
+          : f.kind === 'closed' ? `${f.by ? `the ${f.by}` : 'both sides'} closed the connection`
+            : `the ${f.by} sent bytes that are not TLS`;
+      return {
+        frames: g.frames,
+        firstTs: first.clientHelloTs ?? first.firstTs,
+        subject: subjectOf(first, link),
+        details: { failure: { ...f, ts: undefined }, server: first.server, serverPort: first.serverPort, handshakes: g.items.map(({ h }) => ({ ...handshakeDetails(h), state: h.state, failureFrame: h.failure!.frame })), count: g.count },
+        explanation: `In ${connectionName(first, link)}, ${what} in frame ${f.frame}, ${after(f)}, and the handshake never completed`
+          + `${g.count > 1 ? ` (the same happened in ${g.count} connections from ${first.client} to ${endpoint(first.server, first.serverPort)}: ${g.flowList()})` : ''}. Likely cause: ${why}.`,
+        mitigation: `${fix[0].toUpperCase()}${fix.slice(1)}.`,
+      };
+    },
+  ),
 });

@@ -1,7 +1,7 @@
 import { weakCipherReasons, type WeakCipherReason } from '../../proto/tls/names.js';
 import type { TlsJudgedHandshake } from '../../proto/tls/facts.js';
 import { type Rule, tallied } from '../types.js';
-import { connectionName, endpoint, Groups, handshakeDetails, handshakeTime, judged, subjectOf } from './tls-evidence.js';
+import { connectionName, endpoint, groupTally, handshakeDetails, handshakeTime, subjectOf } from './tls-evidence.js';
 
 const WHY: Record<WeakCipherReason, string> = {
   null: 'NULL encryption: the data travels readable by anyone on the path',
@@ -34,29 +34,21 @@ export const TLS_WEAK_CIPHER: Rule = tallied({
   title: 'Weak cipher suite negotiated',
   explanation: 'The server picked a cipher suite with no or breakable encryption (NULL, EXPORT, RC4, DES/3DES) or without server authentication (anonymous), so the connection\'s confidentiality or integrity cannot be relied on.',
   mitigation: 'Remove NULL, EXPORT, RC4, DES, 3DES and anonymous suites from the server\'s configuration and prefer AEAD suites (AES-GCM, ChaCha20-Poly1305) with ECDHE; update clients that offer nothing better.',
-  tally() {
-    const groups = new Groups();
-    return {
-      add(facts) {
-        for (const e of judged(facts)) {
-          const h = e.h;
-          if (h.serverHelloFrame === null || reasonsOf(h).length === 0) continue;
-          groups.add(`${h.server}|${h.serverPort}|${h.cipherSuite}`, e, [h.serverHelloFrame], handshakeTime(h));
-        }
-      },
-      finish: () => groups.ordered().map((g) => {
-        const { h: first, link } = g.first;
-        const reasons = reasonsOf(first);
-        return {
-          frames: g.frames,
-          firstTs: g.firstTs,
-          subject: subjectOf(first, link),
-          details: { server: first.server, serverPort: first.serverPort, cipher: first.cipher, reasons, handshakes: g.items.map((e) => handshakeDetails(e.h)), count: g.count },
-          explanation: `The server ${endpoint(first.server, first.serverPort)} chose ${first.cipher} in ${connectionName(first, link)} (frame ${first.serverHelloFrame})`
-            + `${g.count > 1 ? ` and ${g.count - 1} more (${g.flowList()})` : ''}: ${reasons.map((r) => WHY[r]).join('; ')}.`
-            + ` The client offered ${first.offeredCipherCount} suites.`,
-        };
-      }),
-    };
-  },
+  tally: () => groupTally(
+    ({ h, link }) => (h.serverHelloFrame === null || reasonsOf(h).length === 0 ? null
+      : { key: `${h.server}|${h.serverPort}|${h.cipherSuite}`, entry: { h, link }, frames: [h.serverHelloFrame], ts: handshakeTime(h) }),
+    (g) => {
+      const { h: first, link } = g.first;
+      const reasons = reasonsOf(first);
+      return {
+        frames: g.frames,
+        firstTs: g.firstTs,
+        subject: subjectOf(first, link),
+        details: { server: first.server, serverPort: first.serverPort, cipher: first.cipher, reasons, handshakes: g.items.map((e) => handshakeDetails(e.h)), count: g.count },
+        explanation: `The server ${endpoint(first.server, first.serverPort)} chose ${first.cipher} in ${connectionName(first, link)} (frame ${first.serverHelloFrame})`
+          + `${g.count > 1 ? ` and ${g.count - 1} more (${g.flowList()})` : ''}: ${reasons.map((r) => WHY[r]).join('; ')}.`
+          + ` The client offered ${first.offeredCipherCount} suites.`,
+      };
+    },
+  ),
 });

@@ -1,6 +1,6 @@
 import { isWeakVersion } from '../../proto/tls/names.js';
 import { type Rule, tallied } from '../types.js';
-import { connectionName, endpoint, Groups, handshakeDetails, handshakeTime, judged, subjectOf } from './tls-evidence.js';
+import { connectionName, endpoint, groupTally, handshakeDetails, handshakeTime, subjectOf } from './tls-evidence.js';
 
 /** RFC 6176 (SSL 2.0), RFC 7568 (SSL 3.0) and RFC 8996 (TLS 1.0 and 1.1) deprecate them. */
 const WHY: Record<string, string> = {
@@ -17,29 +17,21 @@ export const TLS_WEAK_VERSION: Rule = tallied({
   title: 'Deprecated SSL/TLS version negotiated',
   explanation: 'The connection used SSL 3.0, TLS 1.0 or TLS 1.1 (or SSL 2.0), versions deprecated for known weaknesses; current clients and compliance rules (PCI DSS, NIST SP 800-52) refuse them.',
   mitigation: 'Enable TLS 1.2 and 1.3 on both ends and disable the older versions on the server; update clients that cannot offer TLS 1.2.',
-  tally() {
-    const groups = new Groups();
-    return {
-      add(facts) {
-        for (const e of judged(facts)) {
-          const h = e.h;
-          if (h.version === null || h.serverHelloFrame === null || !isWeakVersion(h.version)) continue;
-          groups.add(`${h.server}|${h.serverPort}|${h.version}`, e, [h.serverHelloFrame], handshakeTime(h));
-        }
-      },
-      finish: () => groups.ordered().map((g) => {
-        const { h: first, link } = g.first;
-        const offered = first.offeredVersions.length > 0 ? Math.max(...first.offeredVersions) : first.clientVersion;
-        const clientMax = offered !== null && offered !== undefined ? ` The client offered up to 0x${offered.toString(16).padStart(4, '0')}${offered > (first.version ?? 0) ? ', so the server chose the old version' : ''}.` : '';
-        return {
-          frames: g.frames,
-          firstTs: g.firstTs,
-          subject: subjectOf(first, link),
-          details: { server: first.server, serverPort: first.serverPort, version: first.versionName, handshakes: g.items.map((e) => handshakeDetails(e.h)), count: g.count },
-          explanation: `The server ${endpoint(first.server, first.serverPort)} negotiated ${first.versionName} in ${connectionName(first, link)} (ServerHello in frame ${first.serverHelloFrame})`
-            + `${g.count > 1 ? ` and ${g.count - 1} more (${g.flowList()})` : ''}. ${WHY[first.versionName ?? ''] ?? 'The version is deprecated'}.${clientMax}`,
-        };
-      }),
-    };
-  },
+  tally: () => groupTally(
+    ({ h, link }) => (h.version === null || h.serverHelloFrame === null || !isWeakVersion(h.version) ? null
+      : { key: `${h.server}|${h.serverPort}|${h.version}`, entry: { h, link }, frames: [h.serverHelloFrame], ts: handshakeTime(h) }),
+    (g) => {
+      const { h: first, link } = g.first;
+      const offered = first.offeredVersions.length > 0 ? Math.max(...first.offeredVersions) : first.clientVersion;
+      const clientMax = offered !== null && offered !== undefined ? ` The client offered up to 0x${offered.toString(16).padStart(4, '0')}${offered > (first.version ?? 0) ? ', so the server chose the old version' : ''}.` : '';
+      return {
+        frames: g.frames,
+        firstTs: g.firstTs,
+        subject: subjectOf(first, link),
+        details: { server: first.server, serverPort: first.serverPort, version: first.versionName, handshakes: g.items.map((e) => handshakeDetails(e.h)), count: g.count },
+        explanation: `The server ${endpoint(first.server, first.serverPort)} negotiated ${first.versionName} in ${connectionName(first, link)} (ServerHello in frame ${first.serverHelloFrame})`
+          + `${g.count > 1 ? ` and ${g.count - 1} more (${g.flowList()})` : ''}. ${WHY[first.versionName ?? ''] ?? 'The version is deprecated'}.${clientMax}`,
+      };
+    },
+  ),
 });
