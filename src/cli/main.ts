@@ -6,5 +6,7 @@
 import { useLeanHeap } from '../heap.js';
 
 useLeanHeap();
+const { watchStdout } = await import('./stdout.js');
+watchStdout();
 const { main } = await import('./program.js');
 await main();

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { thirdParty, runCli as cli } from '../helpers.js';
+import { spawn } from 'node:child_process';
+import { generateCapture } from '../../bench/generate.js';
+import { CLI, thirdParty, runCli as cli } from '../helpers.js';
 
 const FTP = thirdParty('files/zeek/testing/btest/Traces/ftp/ipv4.pcap');
 const FTP_FRAMES = 95; // capinfos/tshark: 95 frames
@@ -115,4 +117,29 @@ test('one bad file among good ones: the good ones are analysed, exit 1', () => {
   const r = cli(['analyze', join(tmp, 'missing.pcap'), FTP, '--db', join(tmp, 'm.db'), '--json']);
   assert.equal(r.status, 1);
   assert.equal((JSON.parse(r.stdout) as { captures: unknown[] }).captures.length, 1);
+});
+
+test('a reader that stops early (`analyze --json | head`): no stack trace, exit 0, the capture stored', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-pipe-'));
+  const capture = join(dir, 'mixed.pcap');
+  generateCapture({ out: capture, sizeMb: 8, concurrency: 100, seed: 2 });
+  const db = join(dir, 'x.db');
+  for (const args of [['--json'], []]) {
+    const child = spawn(process.execPath, [CLI, 'analyze', capture, '--db', db, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // Read the first bytes only, then close the pipe, as `head -c 100` does.
+    const first = await new Promise<Buffer>((resolve) => child.stdout.once('data', resolve));
+    child.stdout.destroy();
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.ok(first.length > 0);
+    assert.equal(status, 0, `analyze ${args.join(' ')}: ${stderr}`);
+    assert.doesNotMatch(stderr, /EPIPE|Error|\n\s+at /, `analyze ${args.join(' ')}: ${stderr}`);
+    const rows = new Database(db, { readonly: true });
+    try {
+      assert.equal((rows.prepare(`SELECT complete FROM captures`).get() as { complete: number }).complete, 1);
+    } finally {
+      rows.close();
+    }
+  }
 });
