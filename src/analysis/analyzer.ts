@@ -11,8 +11,8 @@ export interface SettledFacts {
   fill(facts: FactSet): void;
   /**
    * Findings about these sessions (subject.session) belong to the settled units. Empty: the
-   * units are only stored now, and judged at the end from what the analyzer keeps of them (TLS
-   * handshakes, which the rules group per server across the capture).
+   * units are only stored now; rules that group them across the capture (TLS handshakes per
+   * server) take them as they come (Rule.tally) and draft their findings at the end.
    */
   sessions: Set<number>;
 }
