@@ -117,8 +117,11 @@ export class Run {
   private etherTypeCounts = new Map<number, number>();
   /** IPv4 frames, the common case, counted apart from the Map. */
   private ipv4EtherType = 0;
-  /** Rules that judge settled parts as they come (Rule.tally): every part is added; the final facts finish them. */
-  readonly tallies = new Map<Rule, Tally>();
+  /**
+   * Rules that judge settled parts as they come (Rule.tally): every part is added; the final facts
+   * finish them (without parts, that is the rule's evaluate).
+   */
+  readonly tallies = new Map<Rule, Tally>(RULES.flatMap((r) => (r.tally ? [[r, r.tally()] as const] : [])));
 
   constructor(private ctx: AnalysisContext, private analyzers: Analyzer[], private flowSink?: FlowSink) {
     this.frameAnalyzers = analyzers.filter((a) => a.frame);
@@ -205,7 +208,6 @@ export class Run {
    */
   settle(now: number): SettledPart[] {
     const out: SettledPart[] = [];
-    if (this.tallies.size === 0) for (const r of RULES) if (r.tally) this.tallies.set(r, r.tally());
     for (const a of this.analyzers) {
       const s = a.settle?.(now);
       if (!s) continue;

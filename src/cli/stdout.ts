@@ -7,14 +7,9 @@
  * status stays what the command makes it. Any other error on standard output is one line and
  * exit status 1.
  */
-let closed = false;
-
-/** True once the reader of standard output went away. */
-export function stdoutClosed(): boolean {
-  return closed;
-}
-
 export function watchStdout(stream: NodeJS.WriteStream = process.stdout): void {
+  /** Set once the reader went away: the failures of later writes are that one. */
+  let closed = false;
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (closed) return;
     if (e.code === 'EPIPE') {

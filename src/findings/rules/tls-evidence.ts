@@ -160,11 +160,10 @@ export class Groups<E extends Judged = Judged> {
   private byKey = new Map<string, HandshakeGroup<E>>();
 
   /** `rank`: where the key comes among those one handshake joins (several certificates, say). */
-  add(key: string, e: E, frames: number[], ts: number, rank = 0): HandshakeGroup<E> {
+  add(key: string, e: E, frames: number[], ts: number, rank = 0): void {
     let g = this.byKey.get(key);
     if (!g) this.byKey.set(key, g = new HandshakeGroup<E>(key));
     g.add(e, frames, ts, rank);
-    return g;
   }
 
   /**
